@@ -1,0 +1,10 @@
+export { TOPICS, type TopicName } from './topics';
+export { defineEvent, type EventContract, type EventOf } from './events/define-event';
+export { UlidSchema, TenantIdSchema } from './events/envelope';
+export * from './events/llm-call.v1';
+export * from './events/governance-apikey.v1';
+export * from './events/dead-letter.v1';
+export { CONTRACTS, contractForTopic } from './registry';
+export { validateEvent, assertEvent, EventValidationError, type ValidationResult } from './validation';
+export type { OpenAiErrorBody, OpenAiErrorType } from './http/openai-error';
+export type { CostLogDto, CostLogPageDto } from './http/cost-log.dto';
