@@ -5,12 +5,10 @@ import { LlmCallV1 } from './events/llm-call.v1';
 import type { TopicName } from './topics';
 
 /** Every contract by topic: transports use it to validate what they receive. */
-export const CONTRACTS: Readonly<Record<TopicName, EventContract>> = {
-  [LlmCallV1.topic]: LlmCallV1,
-  [GovernanceApiKeySnapshotV1.topic]: GovernanceApiKeySnapshotV1,
-  [DeadLetterV1.topic]: DeadLetterV1,
-};
+export const CONTRACTS: ReadonlyMap<TopicName, EventContract> = new Map<TopicName, EventContract>(
+  [LlmCallV1, GovernanceApiKeySnapshotV1, DeadLetterV1].map((contract) => [contract.topic, contract]),
+);
 
 export function contractForTopic(topic: string): EventContract | undefined {
-  return (CONTRACTS as Record<string, EventContract | undefined>)[topic];
+  return CONTRACTS.get(topic as TopicName);
 }

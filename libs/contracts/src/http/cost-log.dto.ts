@@ -1,31 +1,38 @@
-/** One row of `GET /api/v1/cost-logs`. Money is a decimal string in USD. */
+/**
+ * One row of `GET /api/v1/cost-logs`. Tollgate's HTTP APIs use snake_case like OpenAI's.
+ * Money is a decimal string in USD; `usd_cost` is null for an unpriced model.
+ */
 export interface CostLogDto {
   id: string;
-  callId: string;
-  tenantId: string;
-  userId: string | null;
-  apiKeyId: string;
-  agentId: string | null;
-  workflowId: string | null;
-  nodeId: string | null;
+  call_id: string;
+  user_id: string | null;
+  api_key_id: string;
+  agent_id: string | null;
+  workflow_id: string | null;
+  node_id: string | null;
+  session_id: string | null;
   provider: string;
   model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cachedReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-  usageSource: 'provider' | 'estimated';
-  usdCost: string | null;
-  priceStatus: 'priced' | 'unpriced';
-  priceVersion: string | null;
+  requested_model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cached_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  usage_source: 'provider' | 'estimated';
+  usd_cost: string | null;
+  price_status: 'priced' | 'unpriced';
+  price_version: string | null;
+  provider_cost_usd: string | null;
   outcome: string;
-  occurredAt: string;
-  createdAt: string;
+  stream: boolean;
+  occurred_at: string;
+  created_at: string;
 }
 
 export interface CostLogPageDto {
   object: 'list';
   data: CostLogDto[];
-  nextCursor: string | null;
+  /** Pass as `cursor` to get the next (older) page; null on the last page. */
+  next_cursor: string | null;
 }

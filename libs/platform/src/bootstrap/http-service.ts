@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import { Logger } from '@nestjs/common';
+import type { DynamicModule, LogLevel, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { ulid } from 'ulid';
+import { startEventConsumers } from '@tollgate/messaging';
+import { getTelemetry } from '@tollgate/telemetry';
+import { OpenAiExceptionFilter } from '../errors/openai-exception.filter';
+import { ReadinessRegistry } from '../health/readiness.registry';
+
+export interface HttpServiceOptions {
+  name: string;
+  module: DynamicModule | Type;
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+  /** Runs after the app has closed (e.g. stopping an embedded database). */
+  afterClose?: () => Promise<void>;
+  /** Install SIGTERM/SIGINT handlers (off in tests that start several apps in one process). */
+  handleSignals?: boolean;
+}
+
+export interface RunningHttpService {
+  app: NestExpressApplication;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Every response names its request; a well-formed incoming x-request-id is kept. */
+function requestId(req: Request, res: Response, next: NextFunction): void {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${ulid()}`;
+  req.headers['x-request-id'] = id;
+  res.setHeader('x-request-id', id);
+  next();
+}
+
+/**
+ * Starts a Tollgate HTTP process: body limits, OpenAI-shaped errors, event consumers, and a
+ * graceful stop that first turns /readyz to 503, stops accepting connections, lets in-flight
+ * requests finish, drains consumers, closes storage and flushes telemetry.
+ */
+export async function startHttpService(options: HttpServiceOptions): Promise<RunningHttpService> {
+  const logger = new Logger(options.name);
+  const app = await NestFactory.create<NestExpressApplication>(options.module, {
+    bodyParser: false,
+    logger: LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1),
+  });
+  app.disable('x-powered-by');
+  app.use(requestId);
+  app.useBodyParser('json', { limit: options.maxBodyBytes });
+  app.useGlobalFilters(new OpenAiExceptionFilter());
+  await startEventConsumers(app);
+  await app.listen(options.port, options.host);
+  const server = app.getHttpServer() as Server;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`;
+  logger.log(`listening on ${url}`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.log('stopping: no new requests; finishing in-flight work');
+      app.get(ReadinessRegistry).markStopping();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await app.close();
+      await options.afterClose?.();
+      await getTelemetry()?.shutdown();
+      logger.log('stopped');
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals ?? true) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error(`failed to stop cleanly: ${error instanceof Error ? error.stack : String(error)}`);
+            process.exit(1);
+          },
+        );
+      });
+    }
+  }
+  return { app, url, stop };
+}

@@ -1,0 +1,28 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { OpenAiErrorBody, OpenAiErrorType } from '@tollgate/contracts';
+
+/** An error a client sees, already in OpenAI's shape. */
+export class OpenAiHttpError extends HttpException {
+  constructor(status: number, type: OpenAiErrorType, message: string, options: { param?: string | null; code?: string | null } = {}) {
+    const body: OpenAiErrorBody = { error: { message, type, param: options.param ?? null, code: options.code ?? null } };
+    super(body, status);
+  }
+
+  static invalidRequest(message: string, param: string | null = null, code: string | null = null): OpenAiHttpError {
+    return new OpenAiHttpError(HttpStatus.BAD_REQUEST, 'invalid_request_error', message, { param, code });
+  }
+
+  static unauthorized(message: string, code = 'invalid_api_key'): OpenAiHttpError {
+    return new OpenAiHttpError(HttpStatus.UNAUTHORIZED, 'authentication_error', message, { code });
+  }
+
+  static notFound(message: string, param: string | null = null, code: string | null = null): OpenAiHttpError {
+    return new OpenAiHttpError(HttpStatus.NOT_FOUND, 'not_found_error', message, { param, code });
+  }
+}
+
+export function isOpenAiErrorBody(value: unknown): value is OpenAiErrorBody {
+  if (typeof value !== 'object' || value === null || !('error' in value)) return false;
+  const error = (value as { error: unknown }).error;
+  return typeof error === 'object' && error !== null && 'message' in error && 'type' in error;
+}

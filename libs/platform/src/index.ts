@@ -1,0 +1,13 @@
+export { loadConfig, ConfigError, env } from './config/load-config';
+export { RuntimeEnvSchema, busSettings, type RuntimeEnv, type BusSettings } from './config/runtime.config';
+export { ReadinessRegistry, type ReadinessCheck } from './health/readiness.registry';
+export { PlatformModule } from './platform.module';
+export { OpenAiHttpError, isOpenAiErrorBody } from './errors/openai-error';
+export { OpenAiExceptionFilter } from './errors/openai-exception.filter';
+export { generateApiKey, hashApiKey, apiKeyPrefix, maskApiKey, API_KEY_PATTERN } from './auth/api-key';
+export type { Caller } from './auth/caller';
+export { ApiKeyDirectory } from './auth/api-key.directory';
+export { ApiKeyGuard, CurrentCaller } from './auth/api-key.guard';
+export { ApiKeyDirectoryModule, ApiKeySnapshotConsumer } from './auth/api-key-directory.module';
+export { startHttpService, type HttpServiceOptions, type RunningHttpService } from './bootstrap/http-service';
+export { runMain, httpSettings } from './bootstrap/run-main';

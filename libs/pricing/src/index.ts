@@ -1,0 +1,1 @@
+export { PriceCatalog, costOf, type ModelPrice, type TokenUsage, type PricedCost } from './price-catalog';

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { RuntimeEnvSchema, env, loadConfig } from '@tollgate/platform';
+
+export const GatewayEnvSchema = z.object({
+  /** Delay the mock provider adds to every answer, to imitate a remote model (benchmarks, demos). */
+  TOLLGATE_MOCK_LATENCY_MS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(600_000, 'must be at most 600000').default(0),
+  /** How long one provider call may take before it is abandoned. */
+  TOLLGATE_PROVIDER_TIMEOUT_MS: env.positiveInt(120_000),
+});
+
+export const GatewayServiceEnvSchema = RuntimeEnvSchema.extend({ PORT: env.port(8080) }).extend(GatewayEnvSchema.shape);
+
+export type GatewayConfig = z.infer<typeof GatewayEnvSchema>;
+export type GatewayServiceEnv = z.infer<typeof GatewayServiceEnvSchema>;
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+export function loadGatewayEnv(source: NodeJS.ProcessEnv = process.env): GatewayServiceEnv {
+  return loadConfig(GatewayServiceEnvSchema, source);
+}
