@@ -1,10 +1,38 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { ulid } from 'ulid';
 import type { LlmCallV1 } from '@tollgate/contracts';
 import { OpenAiHttpError } from '@tollgate/platform';
 import type { Caller } from '@tollgate/platform';
 import type { ChatMessage, ProviderChatResponse, ProviderRegistry } from '@tollgate/providers';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_TOLLGATE_AGENT_ID,
+  ATTR_TOLLGATE_API_KEY_ID,
+  ATTR_TOLLGATE_ATTEMPTS,
+  ATTR_TOLLGATE_CALL_ID,
+  ATTR_TOLLGATE_OUTCOME,
+  ATTR_TOLLGATE_ROUTE_RULE,
+  ATTR_TOLLGATE_TENANT_ID,
+  ATTR_TOLLGATE_USAGE_SOURCE,
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  genAiMetrics,
+  tollgateTracer,
+} from '@tollgate/telemetry';
 import { GATEWAY_CONFIG } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway.config';
 import { LlmCallRecorder } from '../calls/llm-call.recorder';
@@ -52,16 +80,51 @@ export class ChatCompletionsService {
     );
   }
 
+  /**
+   * One provider call inside the GenAI inference span `chat {model}`; the `llm.call` event is
+   * published inside it, so consumers' spans join the caller's trace.
+   */
   async complete(call: ChatCall): Promise<{ response: ChatCompletionResponse; callId: string }> {
     const { request } = call;
     const target = this.resolve(request.model);
+    const callId = ulid();
+    const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+    return tollgateTracer().startActiveSpan(
+      `chat ${target.model}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
+          [ATTR_GEN_AI_PROVIDER_NAME]: target.provider,
+          [ATTR_GEN_AI_REQUEST_MODEL]: target.model,
+          [ATTR_TOLLGATE_CALL_ID]: callId,
+          [ATTR_TOLLGATE_TENANT_ID]: call.caller.tenantId,
+          [ATTR_TOLLGATE_API_KEY_ID]: call.caller.apiKeyId,
+          [ATTR_TOLLGATE_ROUTE_RULE]: 'direct',
+          ...(maxTokens !== undefined ? { [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: maxTokens } : {}),
+          ...(request.temperature !== undefined ? { [ATTR_GEN_AI_REQUEST_TEMPERATURE]: request.temperature } : {}),
+          ...(call.attribution.agentId ? { [ATTR_TOLLGATE_AGENT_ID]: call.attribution.agentId } : {}),
+        },
+      },
+      async (span) => {
+        try {
+          return await this.completeInSpan(call, target, callId, maxTokens, span);
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async completeInSpan(call: ChatCall, target: Resolved, callId: string, maxTokens: number | undefined, span: Span): Promise<{ response: ChatCompletionResponse; callId: string }> {
+    const { request } = call;
     const provider = this.providers.get(target.provider);
     if (!provider) throw new Error(`provider ${target.provider} vanished after resolve`);
-    const callId = ulid();
     const startedAt = new Date();
     const started = performance.now();
     const messages: ChatMessage[] = request.messages.map((m) => ({ role: m.role, content: messageText(m), name: m.name }));
-    const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+    const metricAttributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT, [ATTR_GEN_AI_PROVIDER_NAME]: target.provider, [ATTR_GEN_AI_REQUEST_MODEL]: target.model };
+    span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, 1);
 
     let reply: ProviderChatResponse;
     try {
@@ -70,12 +133,30 @@ export class ChatCompletionsService {
       const latencyMs = performance.now() - started;
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
       const message = error instanceof Error ? error.message : String(error);
-      this.recorder.record(this.event(call, callId, target, startedAt, latencyMs, null, timedOut ? 'timeout' : 'connection', message));
+      const errorType = timedOut ? 'timeout' : 'connection';
+      span.setAttributes({ [ATTR_ERROR_TYPE]: errorType, [ATTR_TOLLGATE_OUTCOME]: 'failed' });
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+      genAiMetrics.recordOperationDuration(latencyMs / 1000, { ...metricAttributes, [ATTR_ERROR_TYPE]: errorType });
+      this.recorder.record(this.event(call, callId, target, startedAt, latencyMs, null, errorType, message));
       throw new OpenAiHttpError(timedOut ? 504 : 502, 'api_error', `The provider "${target.provider}" did not answer${timedOut ? ' in time' : ''}: ${message}`, { code: timedOut ? 'upstream_timeout' : 'upstream_error' });
     }
     const latencyMs = performance.now() - started;
-    this.recorder.record(this.event(call, callId, target, startedAt, latencyMs, reply, null, null));
     const u = reply.usage;
+    span.setAttributes({
+      [ATTR_GEN_AI_RESPONSE_MODEL]: reply.model,
+      [ATTR_GEN_AI_RESPONSE_ID]: reply.id,
+      [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [reply.finishReason],
+      [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens,
+      [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
+      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: u.cachedReadTokens,
+      [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: u.cacheWriteTokens,
+      [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: u.reasoningTokens,
+      [ATTR_TOLLGATE_USAGE_SOURCE]: reply.usageSource,
+      [ATTR_TOLLGATE_OUTCOME]: 'ok',
+    });
+    genAiMetrics.recordOperationDuration(latencyMs / 1000, { ...metricAttributes, [ATTR_GEN_AI_RESPONSE_MODEL]: reply.model });
+    genAiMetrics.recordTokenUsage(u, { ...metricAttributes, [ATTR_GEN_AI_RESPONSE_MODEL]: reply.model });
+    this.recorder.record(this.event(call, callId, target, startedAt, latencyMs, reply, null, null));
     return {
       callId,
       response: {
