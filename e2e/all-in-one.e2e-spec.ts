@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
@@ -24,7 +24,8 @@ describe('all-in-one Tollgate (built app, real HTTP, official openai client)', (
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tollgate-e2e-'));
-    app = await startAppProcess(ENTRY, { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_BOOTSTRAP_KEY: key, LOG_LEVEL: 'warn' }, { port: await freePort() });
+    await chmod(dataDir, 0o755); // as root, the embedded PostgreSQL runs as `postgres` and must reach it
+    app = await startAppProcess(ENTRY, { TOLLGATE_DATA_DIR: dataDir, TOLLGATE_BOOTSTRAP_KEY: key, LOG_LEVEL: 'warn' }, { port: await freePort(), readyTimeoutMs: 45_000 });
     client = new OpenAI({ apiKey: key, baseURL: `${app.url}/v1`, maxRetries: 0 });
   });
 
@@ -122,6 +123,7 @@ describe('all-in-one Tollgate (built app, real HTTP, official openai client)', (
 describe('all-in-one first start without a configured key', () => {
   it('generates a key once, prints it, stores it hashed, and accepts it after a restart on the same data', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-e2e-gen-'));
+    await chmod(dataDir, 0o755);
     try {
       const port = await freePort();
       const first = await startAppProcess(ENTRY, { TOLLGATE_DATA_DIR: dataDir, LOG_LEVEL: 'log' }, { port });

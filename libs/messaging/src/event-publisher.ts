@@ -1,0 +1,101 @@
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { assertEvent } from '@tollgate/contracts';
+import type { EventContract, EventOf } from '@tollgate/contracts';
+import { HEADER_EVENT_TYPE, HEADER_EVENT_VERSION } from './messaging.constants';
+import {
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  TRACER_NAME,
+} from './semconv';
+import type { MessagingSystem } from './semconv';
+
+export interface EventPublisher {
+  /**
+   * Validates the event against its contract (rejects with EventValidationError, sending nothing,
+   * when it does not conform), keys it by tenant, carries the active trace context in its headers,
+   * and resolves once the transport has accepted it.
+   */
+  publish<C extends EventContract>(contract: C, event: EventOf<C>): Promise<void>;
+}
+
+/** A message as both transports send it: the key, JSON text, and string headers. */
+export interface OutgoingMessage {
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Builds the message for an event: validates it (throws EventValidationError), serialises the
+ * validated value, keys it by tenant and injects the trace context of `ctx` into the headers.
+ */
+export function buildOutgoingMessage<C extends EventContract>(contract: C, event: EventOf<C>, ctx: Context = context.active()): OutgoingMessage {
+  const valid = assertEvent(contract, event) as { tenantId: string };
+  const headers: Record<string, string> = {};
+  propagation.inject(ctx, headers);
+  headers[HEADER_EVENT_TYPE] = contract.type;
+  headers[HEADER_EVENT_VERSION] = String(contract.version);
+  return { topic: contract.topic, key: valid.tenantId, value: JSON.stringify(valid), headers };
+}
+
+/**
+ * What both transports' publishers share: the `send {topic}` producer span, validation, and a
+ * close() that waits for sends in flight before the transport lets go of its connection.
+ */
+export abstract class TransportPublisher implements EventPublisher {
+  protected abstract readonly system: MessagingSystem;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  /** Hands the message to the transport; resolves once the transport accepted it. */
+  protected abstract send(message: OutgoingMessage): Promise<void>;
+
+  /** Releases the transport after the last send settled. */
+  protected abstract closeTransport(): Promise<void>;
+
+  async publish<C extends EventContract>(contract: C, event: EventOf<C>): Promise<void> {
+    if (this.closed) throw new Error(`cannot publish to ${contract.topic}: the event publisher is closed (the application is shutting down)`);
+    const parent = context.active();
+    const span = trace.getTracer(TRACER_NAME).startSpan(
+      `send ${contract.topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [ATTR_MESSAGING_SYSTEM]: this.system,
+          [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
+          [ATTR_MESSAGING_DESTINATION_NAME]: contract.topic,
+        },
+      },
+      parent,
+    );
+    try {
+      const message = buildOutgoingMessage(contract, event, trace.setSpan(parent, span));
+      span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, (event as { id: string }).id);
+      const sending = this.send(message);
+      this.inFlight.add(sending);
+      try {
+        await sending;
+      } finally {
+        this.inFlight.delete(sending);
+      }
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Refuses new events, waits for the ones in flight, then closes the transport. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    await this.closeTransport();
+  }
+}

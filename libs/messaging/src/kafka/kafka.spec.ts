@@ -1,0 +1,114 @@
+import { ClientKafka } from '@nestjs/microservices';
+import { ROOT_CONTEXT, propagation, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { EventValidationError, LlmCallV1, TOPICS } from '@tollgate/contracts';
+import { buildOutgoingMessage } from '../event-publisher';
+import type { EventRoute } from '../event-routes';
+import { llmCallEvent } from '../testing/event-fixtures';
+import { decodeKafkaHeaders, kafkaProducerOptions, kafkaServerOptions, planKafkaConsumers, toKafkaMessage } from './kafka.config';
+import { KafkaEventPublisher } from './kafka.publisher';
+
+const transport = { kind: 'kafka' as const, brokers: ['kafka-0:9092', 'kafka-1:9092'], clientId: 'tollgate-gateway' };
+
+beforeAll(() => propagation.setGlobalPropagator(new W3CTraceContextPropagator()));
+afterAll(() => propagation.disable());
+
+describe('Kafka message building', () => {
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const spanContext = { traceId, spanId: 'b7ad6b7169203331', traceFlags: 1 };
+
+  it('keys by tenant, sends the validated event as JSON and carries the trace context and event headers', () => {
+    const event = llmCallEvent({ tenantId: 't_kafka' });
+
+    const message = toKafkaMessage(buildOutgoingMessage(LlmCallV1, event, trace.setSpanContext(ROOT_CONTEXT, spanContext)));
+
+    expect(message.key).toBe('t_kafka');
+    expect(JSON.parse(String(message.value))).toEqual(event);
+    expect(message.headers).toEqual({
+      traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+      'tollgate-event-type': 'llm.call',
+      'tollgate-event-version': '1',
+    });
+  });
+
+  it('refuses an invalid event before building anything', () => {
+    expect(() => buildOutgoingMessage(LlmCallV1, llmCallEvent({ outcome: 'maybe' as never }))).toThrow(EventValidationError);
+  });
+
+  it('decodes kafkajs headers (buffers, repeated values) to strings', () => {
+    expect(decodeKafkaHeaders({ traceparent: Buffer.from('00-abc'), a: ['1', Buffer.from('2')], b: undefined, c: 'plain' })).toEqual({ traceparent: '00-abc', a: '2', c: 'plain' });
+    expect(decodeKafkaHeaders(undefined)).toEqual({});
+  });
+});
+
+describe('Kafka client settings', () => {
+  it('uses an idempotent producer with acks=all and no reply consumer', () => {
+    const options = kafkaProducerOptions(transport);
+    expect(options).toMatchObject({
+      producerOnlyMode: true,
+      producer: { idempotent: true, maxInFlightRequests: 1 },
+      send: { acks: -1 },
+      client: { clientId: 'tollgate-gateway', brokers: transport.brokers, ssl: false },
+    });
+    expect(options.client?.sasl).toBeUndefined();
+  });
+
+  it('passes TLS and SASL through to kafkajs', () => {
+    const secured = { ...transport, ssl: true, sasl: { mechanism: 'scram-sha-512' as const, username: 'svc', password: 'from-a-secret' } };
+    expect(kafkaServerOptions(secured).client).toMatchObject({ ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 'from-a-secret' } });
+  });
+});
+
+describe('Kafka consumer groups', () => {
+  const route = (topic: string, group: string): EventRoute => ({ topic, group, invoke: async () => undefined });
+
+  it('shares tollgate.<group> across replicas, and gives each instance its own group on compacted topics', () => {
+    const plans = planKafkaConsumers(
+      [route(TOPICS.llmCall, 'cost-ledger'), route(TOPICS.llmCall, 'similarity'), route(TOPICS.governanceApiKey, 'apikey-directory'), route(TOPICS.deadLetter, 'cost-ledger')],
+      '01JABCDEFGHJKMNPQRSTVWXYZ0',
+    );
+
+    expect(plans.map((p) => [p.groupId, [...p.routes.keys()]])).toEqual([
+      ['tollgate.cost-ledger', [TOPICS.llmCall, TOPICS.deadLetter]],
+      ['tollgate.similarity', [TOPICS.llmCall]],
+      ['tollgate.apikey-directory.01jabcdefghjkmnpqrstvwxyz0', [TOPICS.governanceApiKey]],
+    ]);
+  });
+});
+
+describe('KafkaEventPublisher', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('sends through ClientKafka with the key, headers and acks=all, and resolves once the broker acknowledged', async () => {
+    const send = jest.fn(async () => [{ topicName: TOPICS.llmCall, partition: 0, errorCode: 0 }]);
+    const producer = { send, disconnect: jest.fn(async () => undefined) };
+    // Stands in for the broker connection only: ClientKafka's emit, serializer and dispatch are real.
+    jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async function (this: ClientKafka) {
+      (this as unknown as { _producer: unknown })._producer = producer;
+      return producer as never;
+    });
+    const publisher = new KafkaEventPublisher(transport);
+    const event = llmCallEvent({ tenantId: 't_9' });
+
+    await publisher.publish(LlmCallV1, event);
+
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(send).toHaveBeenCalledWith({
+      topic: TOPICS.llmCall,
+      acks: -1,
+      messages: [{ key: 't_9', value: expect.any(String), headers: { 'tollgate-event-type': 'llm.call', 'tollgate-event-version': '1' } }],
+    });
+    const [record] = send.mock.calls[0] as unknown as [{ messages: Array<{ value: string }> }];
+    expect(JSON.parse(record.messages[0].value)).toEqual(event);
+    await publisher.close();
+    expect(producer.disconnect).toHaveBeenCalled();
+  });
+
+  it('rejects an invalid event without sending', async () => {
+    const connect = jest.spyOn(ClientKafka.prototype, 'connect');
+    const publisher = new KafkaEventPublisher(transport);
+
+    await expect(publisher.publish(LlmCallV1, llmCallEvent({ tenantId: '' }))).rejects.toBeInstanceOf(EventValidationError);
+    expect(connect).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,46 @@
+export interface InProcessTransportOptions {
+  kind: 'in-process';
+}
+
+export interface KafkaTransportOptions {
+  kind: 'kafka';
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+export interface RetryOptions {
+  /** Handler runs per message, the first included, before it is dead-lettered. Default 3. */
+  attempts?: number;
+  /** Delay before the first retry; doubles per retry, with jitter. Default 50. */
+  initialDelayMs?: number;
+  /** Upper bound of one retry delay. Default 2000. */
+  maxDelayMs?: number;
+}
+
+export interface MessagingOptions {
+  transport: InProcessTransportOptions | KafkaTransportOptions;
+  retry?: RetryOptions;
+}
+
+export type RetryPolicy = Readonly<Required<RetryOptions>>;
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 50, maxDelayMs: 2000 };
+
+/** Fills in defaults and rejects nonsense at start-up rather than on the first failing message. */
+export function resolveRetryPolicy(retry: RetryOptions = {}): RetryPolicy {
+  const policy = {
+    attempts: retry.attempts ?? DEFAULT_RETRY.attempts,
+    initialDelayMs: retry.initialDelayMs ?? DEFAULT_RETRY.initialDelayMs,
+    maxDelayMs: retry.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+  };
+  const problems: string[] = [];
+  if (!Number.isInteger(policy.attempts) || policy.attempts < 1) problems.push(`retry.attempts must be a whole number >= 1 (got ${policy.attempts})`);
+  if (!Number.isFinite(policy.initialDelayMs) || policy.initialDelayMs < 0) problems.push(`retry.initialDelayMs must be >= 0 (got ${policy.initialDelayMs})`);
+  if (!Number.isFinite(policy.maxDelayMs) || policy.maxDelayMs < policy.initialDelayMs) {
+    problems.push(`retry.maxDelayMs must be >= retry.initialDelayMs (got ${policy.maxDelayMs})`);
+  }
+  if (problems.length) throw new Error(`invalid messaging options: ${problems.join('; ')}`);
+  return policy;
+}

@@ -1,0 +1,29 @@
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+
+/** Probe and scrape endpoints: polled every few seconds, a span each would drown real traffic. */
+const UNTRACED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function isUntracedPath(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const path = url.split('?', 1)[0] ?? '';
+  return UNTRACED_PATHS.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+}
+
+/**
+ * Only what Tollgate uses (not auto-instrumentations-node). Nest 12 handlers get no spans from
+ * instrumentation-nestjs-core (it supports Nest < 12); Express gives the route instead.
+ */
+export function tollgateInstrumentations(): Instrumentation[] {
+  return [
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isUntracedPath(request.url) }),
+    // Middleware spans (body parser, request id, ...) are noise; router and handler spans carry the route.
+    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
+    // No root spans for pool housekeeping or pollers; query text only, never parameter values.
+    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+    new KafkaJsInstrumentation(),
+  ];
+}
