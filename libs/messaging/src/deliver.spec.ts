@@ -7,7 +7,7 @@ import type { EventContext } from './event-context';
 import type { EventPublisher } from './event-publisher';
 import type { EventRoute } from './event-routes';
 import { DEFAULT_RETRY, resolveRetryPolicy } from './messaging.options';
-import { llmCallEvent } from './testing/event-fixtures';
+import { llmCallEvent } from '@tollgate/testing';
 
 class RecordingPublisher implements EventPublisher {
   readonly published: Array<{ topic: string; event: unknown }> = [];

@@ -8,17 +8,9 @@ import { EventRpcContext } from './event-context';
 import type { EventPublisher } from './event-publisher';
 import type { EventRoute } from './event-routes';
 import type { RetryPolicy } from './messaging.options';
-import {
-  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_MESSAGING_MESSAGE_ID,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_SYSTEM,
-  ATTR_TOLLGATE_DELIVERY_ATTEMPTS,
-  ATTR_TOLLGATE_DELIVERY_OUTCOME,
-  TRACER_NAME,
-} from './semconv';
-import type { MessagingSystem } from './semconv';
+import { ATTR_MESSAGING_CONSUMER_GROUP_NAME, ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_MESSAGE_ID, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM, ATTR_TOLLGATE_DELIVERY_ATTEMPTS, ATTR_TOLLGATE_DELIVERY_OUTCOME } from '@tollgate/telemetry';
+import { TRACER_NAME } from './messaging.constants';
+import type { MessagingSystem } from '@tollgate/telemetry';
 
 /** A message as a transport received it, before anything is trusted. */
 export interface InboundMessage {

@@ -3,14 +3,9 @@ import type { Context } from '@opentelemetry/api';
 import { assertEvent } from '@tollgate/contracts';
 import type { EventContract, EventOf } from '@tollgate/contracts';
 import { HEADER_EVENT_TYPE, HEADER_EVENT_VERSION } from './messaging.constants';
-import {
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_MESSAGING_MESSAGE_ID,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_SYSTEM,
-  TRACER_NAME,
-} from './semconv';
-import type { MessagingSystem } from './semconv';
+import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_MESSAGE_ID, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM } from '@tollgate/telemetry';
+import { TRACER_NAME } from './messaging.constants';
+import type { MessagingSystem } from '@tollgate/telemetry';
 
 export interface EventPublisher {
   /**

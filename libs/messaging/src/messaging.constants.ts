@@ -10,3 +10,6 @@ export const CONSUMER_BINDING = 'tollgate.consumer';
 
 /** Consumer group ids on Kafka are `tollgate.<group>`, so they never collide with other tenants of a shared cluster. */
 export const CONSUMER_GROUP_PREFIX = 'tollgate.';
+
+/** Instrumentation scope of the bus's send and process spans. */
+export const TRACER_NAME = '@tollgate/messaging';

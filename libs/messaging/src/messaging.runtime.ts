@@ -12,7 +12,7 @@ import { KafkaEventPublisher } from './kafka/kafka.publisher';
 import { KafkaEventServer } from './kafka/kafka.server';
 import { resolveRetryPolicy } from './messaging.options';
 import type { MessagingOptions } from './messaging.options';
-import { MESSAGING_SYSTEM_IN_PROCESS, MESSAGING_SYSTEM_KAFKA } from './semconv';
+import { MESSAGING_SYSTEM_VALUE_TOLLGATE_IN_PROCESS, MESSAGING_SYSTEM_VALUE_KAFKA } from '@tollgate/telemetry';
 
 /**
  * Everything the messaging module owns for one application, and the order in which it starts
@@ -43,7 +43,7 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationBootstrap, O
       this.broker = new InProcessBroker();
       this.publisher = new InProcessEventPublisher(this.broker);
     }
-    const system = options.transport.kind === 'kafka' ? MESSAGING_SYSTEM_KAFKA : MESSAGING_SYSTEM_IN_PROCESS;
+    const system = options.transport.kind === 'kafka' ? MESSAGING_SYSTEM_VALUE_KAFKA : MESSAGING_SYSTEM_VALUE_TOLLGATE_IN_PROCESS;
     this.delivery = { system, publisher: this.publisher, retry, logger: new Logger('EventDelivery') };
   }
 

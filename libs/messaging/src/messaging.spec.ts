@@ -6,8 +6,8 @@ import { DeadLetterV1, EventValidationError, GovernanceApiKeySnapshotV1, LlmCall
 import type { EventOf } from '@tollgate/contracts';
 import { ConsumeEvent, EVENT_PUBLISHER, HEADER_EVENT_TYPE, HEADER_EVENT_VERSION, InProcessBroker, MessagingModule, startEventConsumers } from './index';
 import type { EventContext, EventPublisher } from './index';
-import { apiKeySnapshotEvent, llmCallEvent } from './testing/event-fixtures';
-import { expectEventually } from './testing/expect-eventually';
+import { llmCallEvent, tenantWithKey } from '@tollgate/testing';
+import { expectEventually } from '@tollgate/testing';
 
 type LlmCall = EventOf<typeof LlmCallV1>;
 type Snapshot = EventOf<typeof GovernanceApiKeySnapshotV1>;
@@ -129,7 +129,7 @@ describe('in-process messaging through Nest', () => {
     probe.behaviour.set('cost-ledger', (event) => {
       (event as LlmCall).requestId = 'mutated';
     });
-    const event = llmCallEvent();
+    const event = llmCallEvent({ requestId: 'req_1' });
 
     await publisher.publish(LlmCallV1, event);
     await broker.whenIdle();
@@ -164,9 +164,9 @@ describe('in-process messaging through Nest', () => {
 
   it('replays the latest snapshot per tenant of a compacted topic to a group that subscribes later', async () => {
     const { probe, broker } = await startApp([ApiKeyDirectoryConsumer, CostLedgerConsumer], async ({ publisher }) => {
-      await publisher.publish(GovernanceApiKeySnapshotV1, apiKeySnapshotEvent('t_1', 'Acme v1'));
-      await publisher.publish(GovernanceApiKeySnapshotV1, apiKeySnapshotEvent('t_2', 'Globex v1'));
-      await publisher.publish(GovernanceApiKeySnapshotV1, apiKeySnapshotEvent('t_1', 'Acme v2'));
+      await publisher.publish(GovernanceApiKeySnapshotV1, tenantWithKey('t_1', { name: 'Acme v1' }).snapshot);
+      await publisher.publish(GovernanceApiKeySnapshotV1, tenantWithKey('t_2', { name: 'Globex v1' }).snapshot);
+      await publisher.publish(GovernanceApiKeySnapshotV1, tenantWithKey('t_1', { name: 'Acme v2' }).snapshot);
       // Not compacted: nothing is kept for groups that do not exist yet.
       await publisher.publish(LlmCallV1, llmCallEvent());
     });

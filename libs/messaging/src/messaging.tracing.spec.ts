@@ -9,8 +9,8 @@ import { LlmCallV1, TOPICS } from '@tollgate/contracts';
 import type { EventOf } from '@tollgate/contracts';
 import { ConsumeEvent, EVENT_PUBLISHER, InProcessBroker, MessagingModule, startEventConsumers } from './index';
 import type { EventPublisher } from './index';
-import { llmCallEvent } from './testing/event-fixtures';
-import { expectEventually } from './testing/expect-eventually';
+import { llmCallEvent } from '@tollgate/testing';
+import { expectEventually } from '@tollgate/testing';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });

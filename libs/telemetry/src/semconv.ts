@@ -144,3 +144,12 @@ export const TOLLGATE_SERVICE_NAMESPACE = 'tollgate' as const;
 
 /** Instrumentation scope of Tollgate's own tracers and meters. */
 export const TOLLGATE_INSTRUMENTATION_SCOPE = 'tollgate' as const;
+
+// --- Tollgate's event bus (libs/messaging) -----------------------------------------------------
+
+/** The in-process bus of the all-in-one mode, in place of Kafka. */
+export const MESSAGING_SYSTEM_VALUE_TOLLGATE_IN_PROCESS = 'tollgate-in-process' as const;
+export type MessagingSystem = typeof MESSAGING_SYSTEM_VALUE_KAFKA | typeof MESSAGING_SYSTEM_VALUE_TOLLGATE_IN_PROCESS;
+/** How many times the handler ran for this message, and how the delivery ended. */
+export const ATTR_TOLLGATE_DELIVERY_ATTEMPTS = 'tollgate.messaging.delivery.attempts' as const;
+export const ATTR_TOLLGATE_DELIVERY_OUTCOME = 'tollgate.messaging.delivery.outcome' as const;

@@ -1,6 +1,6 @@
 import { TransportPublisher } from '../event-publisher';
 import type { OutgoingMessage } from '../event-publisher';
-import { MESSAGING_SYSTEM_IN_PROCESS } from '../semconv';
+import { MESSAGING_SYSTEM_VALUE_TOLLGATE_IN_PROCESS } from '@tollgate/telemetry';
 import type { InProcessBroker } from './in-process.broker';
 
 /**
@@ -8,7 +8,7 @@ import type { InProcessBroker } from './in-process.broker';
  * validate the same way and cannot mutate the publisher's object. Resolves once enqueued.
  */
 export class InProcessEventPublisher extends TransportPublisher {
-  protected readonly system = MESSAGING_SYSTEM_IN_PROCESS;
+  protected readonly system = MESSAGING_SYSTEM_VALUE_TOLLGATE_IN_PROCESS;
 
   constructor(private readonly broker: InProcessBroker) {
     super();

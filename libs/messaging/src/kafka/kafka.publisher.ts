@@ -3,7 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { TransportPublisher } from '../event-publisher';
 import type { OutgoingMessage } from '../event-publisher';
 import type { KafkaTransportOptions } from '../messaging.options';
-import { MESSAGING_SYSTEM_KAFKA } from '../semconv';
+import { MESSAGING_SYSTEM_VALUE_KAFKA } from '@tollgate/telemetry';
 import { kafkaProducerOptions, toKafkaMessage } from './kafka.config';
 
 /**
@@ -11,7 +11,7 @@ import { kafkaProducerOptions, toKafkaMessage } from './kafka.config';
  * is, and its Observable completes once the broker acknowledged the write (acks=all).
  */
 export class KafkaEventPublisher extends TransportPublisher {
-  protected readonly system = MESSAGING_SYSTEM_KAFKA;
+  protected readonly system = MESSAGING_SYSTEM_VALUE_KAFKA;
   private readonly client: ClientKafka;
 
   constructor(transport: KafkaTransportOptions) {

@@ -4,7 +4,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { EventValidationError, LlmCallV1, TOPICS } from '@tollgate/contracts';
 import { buildOutgoingMessage } from '../event-publisher';
 import type { EventRoute } from '../event-routes';
-import { llmCallEvent } from '../testing/event-fixtures';
+import { llmCallEvent } from '@tollgate/testing';
 import { decodeKafkaHeaders, kafkaProducerOptions, kafkaServerOptions, planKafkaConsumers, toKafkaMessage } from './kafka.config';
 import { KafkaEventPublisher } from './kafka.publisher';
 
