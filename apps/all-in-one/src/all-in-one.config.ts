@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { RuntimeEnvSchema, env, loadConfig } from '@tollgate/platform';
 import { CostLedgerEnvSchema } from '../../../services/cost-ledger/src/config/cost-ledger.config';
 import { GatewayEnvSchema } from '../../../services/gateway/src/config/gateway.config';

@@ -108,7 +108,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (isRoot && message.includes('Permission denied')) {
-        throw new Error(`${message}\nRunning as root, the embedded PostgreSQL runs as the "postgres" user: every folder above ${dir} must be searchable by that user (chmod o+x), or set DATABASE_URL to use an external Postgres.`);
+        throw new Error(`${message}\nRunning as root, the embedded PostgreSQL runs as the "postgres" user: every folder above ${dir} must be searchable by that user (chmod o+x), or set DATABASE_URL to use an external Postgres.`, { cause: error });
       }
       throw error;
     }
