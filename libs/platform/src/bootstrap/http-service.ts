@@ -72,9 +72,12 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Run
       logger.log('stopping: no new requests; finishing in-flight work');
       app.get(ReadinessRegistry).markStopping();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections turn idle as their last response ends; close each as soon as it does.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs);
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
       await app.close();
       await options.afterClose?.();
