@@ -7,3 +7,4 @@ export { OtlpHttpReceiver } from './receivers/otlp-http.receiver';
 export { LangfuseReceiver, type LangfuseKeys } from './receivers/langfuse.receiver';
 export type { ReceivedRequest, RejectedRequest } from './receivers/json-post-receiver';
 export type { ReceivedSpan, ReceivedMetric, ReceivedMetricPoint, OtlpAttributes, OtlpValue } from './receivers/otlp-json';
+export { KafkaTestBroker, type BrokerMessage, type KafkaTestBrokerOptions, type GroupDescription, type GroupState } from './kafka-broker';

@@ -1,29 +1,129 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { context as otelContext } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { LlmCallV1 } from '@tollgate/contracts';
 import type { EventOf } from '@tollgate/contracts';
 import { EVENT_PUBLISHER } from '@tollgate/messaging';
 import type { EventPublisher } from '@tollgate/messaging';
+import { tollgateMeter } from '@tollgate/telemetry';
+import { GATEWAY_CONFIG } from '../config/gateway.config';
+import type { GatewayConfig } from '../config/gateway.config';
+
+type LlmCall = EventOf<typeof LlmCallV1>;
+
+interface Pending {
+  event: LlmCall;
+  /** The span context the call ran in, so the consumer spans join the caller's trace. */
+  context: Context;
+}
+
+const dropped = tollgateMeter.counter('tollgate.events.dropped', { description: 'llm.call events dropped because the outbox buffer was full.' });
+const buffered = tollgateMeter.gauge('tollgate.events.buffered', { description: 'llm.call events waiting to be handed to the bus.' });
+const publishFailures = tollgateMeter.counter('tollgate.events.publish_failures', { description: 'Failed attempts to hand llm.call events to the bus (they are retried).' });
 
 /**
- * Hands `llm.call` events to the bus without making the caller wait: the response never waits on
- * the bus. A failed publish is logged and counted here; the bounded retry buffer arrives with
- * the gateway issue.
+ * The gateway's outbox for `llm.call` events. `record()` only enqueues, so a response never
+ * waits on the bus; a drain loop publishes in batches and, while the bus is down, keeps events
+ * (in order) up to a bound, retrying with backoff. Past the bound the OLDEST events are dropped,
+ * counted in `tollgate.events.dropped` and logged: never lost silently.
  */
 @Injectable()
-export class LlmCallRecorder {
+export class LlmCallRecorder implements OnApplicationShutdown {
   private readonly logger = new Logger('LlmCallRecorder');
+  private readonly queue: Pending[] = [];
+  private draining = false;
+  /** Events taken off the queue and being published right now. */
+  private inFlight = 0;
   private failures = 0;
+  private droppedTotal = 0;
+  private lastDropLog = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly idleWaiters: Array<() => void> = [];
 
-  constructor(@Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher) {}
+  constructor(
+    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
-  record(event: EventOf<typeof LlmCallV1>): void {
-    this.publisher.publish(LlmCallV1, event).catch((error: unknown) => {
-      this.failures += 1;
-      this.logger.error(`could not publish llm.call ${event.callId} (failures so far: ${this.failures}): ${error instanceof Error ? error.message : String(error)}`);
-    });
+  record(event: LlmCall): void {
+    this.queue.push({ event, context: otelContext.active() });
+    this.enforceBound();
+    buffered.record(this.queue.length + this.inFlight);
+    if (!this.draining && !this.retryTimer) void this.drain();
   }
 
-  get failedPublishes(): number {
-    return this.failures;
+  /** Drops the oldest events that are not being sent right now, down to the bound. */
+  private enforceBound(): void {
+    const excess = this.queue.length + this.inFlight - this.config.TOLLGATE_EVENT_BUFFER_SIZE;
+    if (excess <= 0) return;
+    this.queue.splice(0, Math.min(excess, this.queue.length));
+    this.droppedTotal += excess;
+    dropped.add(excess);
+    const now = Date.now();
+    // One log line a second at most: a dead bus under load must not flood the logs too.
+    if (now - this.lastDropLog > 1000) {
+      this.lastDropLog = now;
+      this.logger.error(`event buffer full (${this.config.TOLLGATE_EVENT_BUFFER_SIZE}): dropped the oldest llm.call event(s); ${this.droppedTotal} dropped so far`);
+    }
+  }
+
+  /** Resolves once every recorded event has been handed to the bus (tests, shutdown). */
+  whenDrained(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0 && !this.draining) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  get stats(): { buffered: number; dropped: number; publishFailures: number } {
+    return { buffered: this.queue.length + this.inFlight, dropped: this.droppedTotal, publishFailures: this.failures };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.queue.length === 0) return;
+    this.logger.log(`handing ${this.queue.length} buffered llm.call event(s) to the bus before stopping`);
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      void this.drain();
+    }
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.TOLLGATE_EVENT_FLUSH_TIMEOUT_MS).unref());
+    if ((await Promise.race([this.whenDrained(), timeout])) === 'timeout') {
+      this.logger.error(`stopping with ${this.queue.length} llm.call event(s) not delivered: the bus did not accept them in time`);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    let backoffMs = 0;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, 256);
+        this.inFlight = batch.length;
+        // Publish the batch concurrently; what fails goes back to the head, in order, so nothing
+        // is lost and per-tenant order holds once the bus is back.
+        const results = await Promise.allSettled(batch.map((p) => otelContext.with(p.context, () => this.publisher.publish(LlmCallV1, p.event))));
+        const failed = batch.filter((_, i) => results[i].status === 'rejected');
+        this.inFlight = 0;
+        this.queue.unshift(...failed);
+        this.enforceBound();
+        buffered.record(this.queue.length);
+        if (failed.length > 0) {
+          this.failures += failed.length;
+          publishFailures.add(failed.length);
+          const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+          backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5000);
+          this.logger.warn(`bus refused ${failed.length} llm.call event(s) (${reason instanceof Error ? reason.message : String(reason)}); ${this.queue.length} buffered, retrying in ${backoffMs} ms`);
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            void this.drain();
+          }, backoffMs);
+          return;
+        }
+        backoffMs = 0;
+      }
+    } finally {
+      this.draining = false;
+      if (this.queue.length === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    }
   }
 }

@@ -6,6 +6,10 @@ export const GatewayEnvSchema = z.object({
   TOLLGATE_MOCK_LATENCY_MS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(600_000, 'must be at most 600000').default(0),
   /** How long one provider call may take before it is abandoned. */
   TOLLGATE_PROVIDER_TIMEOUT_MS: env.positiveInt(120_000),
+  /** llm.call events kept while the bus is unavailable; beyond it the oldest are dropped and counted. */
+  TOLLGATE_EVENT_BUFFER_SIZE: env.positiveInt(100_000),
+  /** How long a stopping gateway tries to hand buffered events to the bus. */
+  TOLLGATE_EVENT_FLUSH_TIMEOUT_MS: env.positiveInt(5_000),
 });
 
 export const GatewayServiceEnvSchema = RuntimeEnvSchema.extend({ PORT: env.port(8080) }).extend(GatewayEnvSchema.shape);

@@ -1,0 +1,75 @@
+import type { EventContract } from '@tollgate/contracts';
+import type { EventPublisher } from '@tollgate/messaging';
+import { expectEventually, llmCallEvent } from '@tollgate/testing';
+import type { GatewayConfig } from '../config/gateway.config';
+import { LlmCallRecorder } from './llm-call.recorder';
+
+/** A bus that can be switched off, recording what it accepted in order. */
+class SwitchableBus implements EventPublisher {
+  up = true;
+  readonly accepted: string[] = [];
+  refused = 0;
+
+  async publish<C extends EventContract>(_contract: C, event: unknown): Promise<void> {
+    await Promise.resolve();
+    if (!this.up) {
+      this.refused += 1;
+      throw new Error('broker unavailable');
+    }
+    this.accepted.push((event as { callId: string }).callId);
+  }
+}
+
+const config = (size: number): GatewayConfig => ({ TOLLGATE_EVENT_BUFFER_SIZE: size, TOLLGATE_EVENT_FLUSH_TIMEOUT_MS: 2000 }) as GatewayConfig;
+
+describe('LlmCallRecorder', () => {
+  it('hands events to the bus without making the caller wait', async () => {
+    const bus = new SwitchableBus();
+    const recorder = new LlmCallRecorder(bus, config(10));
+    const event = llmCallEvent();
+    recorder.record(event);
+    expect(bus.accepted).toEqual([]); // nothing happened synchronously
+    await recorder.whenDrained();
+    expect(bus.accepted).toEqual([event.callId]);
+  });
+
+  it('keeps events in order while the bus is down and delivers all of them when it returns', async () => {
+    const bus = new SwitchableBus();
+    bus.up = false;
+    const recorder = new LlmCallRecorder(bus, config(1000));
+    const events = Array.from({ length: 50 }, () => llmCallEvent());
+    events.forEach((e) => recorder.record(e));
+    await expectEventually(() => expect(bus.refused).toBeGreaterThan(0));
+    expect(recorder.stats.buffered).toBe(50);
+    bus.up = true;
+    await expectEventually(() => expect(bus.accepted).toHaveLength(50), { timeoutMs: 10_000 });
+    expect(bus.accepted).toEqual(events.map((e) => e.callId));
+    expect(recorder.stats).toMatchObject({ buffered: 0, dropped: 0 });
+  });
+
+  it('drops the oldest events beyond its bound and counts them', async () => {
+    const bus = new SwitchableBus();
+    bus.up = false;
+    const recorder = new LlmCallRecorder(bus, config(5));
+    const events = Array.from({ length: 8 }, () => llmCallEvent());
+    events.forEach((e) => recorder.record(e));
+    expect(recorder.stats).toMatchObject({ buffered: 5, dropped: 3 });
+    bus.up = true;
+    await expectEventually(() => expect(bus.accepted).toHaveLength(5), { timeoutMs: 10_000 });
+    // The newest events survive, in order; the one already being sent when the bus failed is kept too.
+    const indexes = bus.accepted.map((id) => events.findIndex((e) => e.callId === id));
+    expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
+    expect(indexes.slice(-4)).toEqual([4, 5, 6, 7]);
+  });
+
+  it('flushes what is buffered when the application stops', async () => {
+    const bus = new SwitchableBus();
+    bus.up = false;
+    const recorder = new LlmCallRecorder(bus, config(100));
+    recorder.record(llmCallEvent());
+    await expectEventually(() => expect(bus.refused).toBeGreaterThan(0));
+    bus.up = true;
+    await recorder.onApplicationShutdown();
+    expect(bus.accepted).toHaveLength(1);
+  });
+});
