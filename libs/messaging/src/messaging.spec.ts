@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Controller, Injectable } from '@nestjs/common';
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -142,7 +142,7 @@ describe('in-process messaging through Nest', () => {
     const { probe, publisher } = await startApp([CostLedgerConsumer, SimilarityConsumer]);
     // Handlers that take varying time: ordering must not depend on them being fast.
     probe.behaviour.set('cost-ledger', async (_event) => {
-      if (Math.random() < 0.3) await sleep(0);
+      if (Math.random() < 0.3) await nextTurn();
     });
     const tenants = ['t_a', 't_b', 't_c', 't_d'];
 
@@ -265,14 +265,21 @@ describe('in-process messaging through Nest', () => {
   it('lets app.close() wait for a slow handler in flight', async () => {
     const { app, probe, publisher } = await startApp([CostLedgerConsumer]);
     let finished = false;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     probe.behaviour.set('cost-ledger', async () => {
-      await sleep(150);
+      await gate;
       finished = true;
     });
 
     await publisher.publish(LlmCallV1, llmCallEvent());
     await expectEventually(() => expect(probe.of('cost-ledger')).toHaveLength(1));
-    await app.close();
+    let closed = false;
+    const closing = app.close().then(() => (closed = true));
+    for (let i = 0; i < 20; i += 1) await nextTurn();
+    expect(closed).toBe(false); // still waiting for the handler
+    release();
+    await closing;
 
     expect(finished).toBe(true);
     await expect(publisher.publish(LlmCallV1, llmCallEvent())).rejects.toThrow('closed');
