@@ -118,7 +118,7 @@ const tollgatePlugin = {
 
 export default defineConfig(
   {
-    ignores: ['**/dist/', '**/node_modules/', '.tollgate/', 'coverage/', 'helm/', '.tools/', '.nx/'],
+    ignores: ['**/dist/', '**/node_modules/', '.tollgate/', 'coverage/', 'helm/**/*.yaml', 'helm/**/*.tpl', 'helm/**/*.txt', '.tools/', '.nx/'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -13,11 +13,13 @@ const shared = {
 };
 
 module.exports = {
+  // Per-project testTimeout is ignored by Jest 30; one generous global limit for the slow tiers.
+  testTimeout: 60000,
   projects: [
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/services/*/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'],
+      testMatch: ['<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/services/*/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts', '<rootDir>/helm/tollgate/tests/*.spec.ts'],
     },
     {
       ...shared,
@@ -25,13 +27,11 @@ module.exports = {
       testMatch: ['<rootDir>/libs/*/test/**/*.integration-spec.ts', '<rootDir>/services/*/test/**/*.integration-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/jest/postgres.global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest/postgres.global-teardown.ts',
-      testTimeout: 60000,
     },
     {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts'],
-      testTimeout: 120000,
     },
   ],
 };
