@@ -69,7 +69,7 @@ describe('LlmCallRecorder', () => {
     recorder.record(llmCallEvent());
     await expectEventually(() => expect(bus.refused).toBeGreaterThan(0));
     bus.up = true;
-    await recorder.onApplicationShutdown();
+    await recorder.beforeApplicationShutdown();
     expect(bus.accepted).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { OnApplicationShutdown } from '@nestjs/common';
+import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { context as otelContext } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { LlmCallV1 } from '@tollgate/contracts';
@@ -29,7 +29,7 @@ const publishFailures = tollgateMeter.counter('tollgate.events.publish_failures'
  * counted in `tollgate.events.dropped` and logged: never lost silently.
  */
 @Injectable()
-export class LlmCallRecorder implements OnApplicationShutdown {
+export class LlmCallRecorder implements BeforeApplicationShutdown {
   private readonly logger = new Logger('LlmCallRecorder');
   private readonly queue: Pending[] = [];
   private draining = false;
@@ -78,7 +78,8 @@ export class LlmCallRecorder implements OnApplicationShutdown {
     return { buffered: this.queue.length + this.inFlight, dropped: this.droppedTotal, publishFailures: this.failures };
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before the publisher closes (it closes in onApplicationShutdown).
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.queue.length === 0) return;
     this.logger.log(`handing ${this.queue.length} buffered llm.call event(s) to the bus before stopping`);
     if (this.retryTimer) {
