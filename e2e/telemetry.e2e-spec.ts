@@ -50,12 +50,12 @@ describe('all-in-one telemetry over OTLP', () => {
     );
 
     const inTrace = (name: string) => receiver.waitForSpans(1, { filter: (s) => s.traceId === clientTraceId && s.name === name, timeoutMs: 20_000 });
-    const [chat] = await inTrace('chat echo');
+    const [chat] = await inTrace('chat mock/echo');
     expect(chat.kind).toBe(3);
     expect(chat.attributes).toMatchObject({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'mock',
-      'gen_ai.request.model': 'echo',
+      'gen_ai.request.model': 'mock/echo',
       'gen_ai.response.model': 'echo',
       'gen_ai.response.finish_reasons': ['stop'],
     });

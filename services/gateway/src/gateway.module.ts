@@ -6,21 +6,27 @@ import { ChatCompletionsController } from './chat/chat-completions.controller';
 import { ChatCompletionsService } from './chat/chat-completions.service';
 import { GATEWAY_CONFIG } from './config/gateway.config';
 import type { GatewayConfig } from './config/gateway.config';
+import { EmbeddingsController } from './embeddings/embeddings.controller';
+import { EmbeddingsService } from './embeddings/embeddings.service';
 import { ModelsController } from './models/models.controller';
-import { PROVIDER_REGISTRY, createProviderRegistry } from './providers/gateway-providers';
+import { PROVIDER_FACTORY, ProviderClients, providerFactoryFor } from './providers/gateway-providers';
+import type { ProviderFactory } from './providers/gateway-providers';
+import { RoutingModule, loadRoutingConfig } from './routing';
 
 /** The OpenAI-compatible front door. Holds nothing durable: keys and policies arrive as snapshots. */
 @Module({})
 export class GatewayModule {
-  static register(config: GatewayConfig): DynamicModule {
+  static register(config: GatewayConfig, options: { providerFactory?: ProviderFactory } = {}): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [ApiKeyDirectoryModule],
-      controllers: [ChatCompletionsController, ModelsController],
+      imports: [ApiKeyDirectoryModule, RoutingModule.register(loadRoutingConfig(config))],
+      controllers: [ChatCompletionsController, EmbeddingsController, ModelsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: PROVIDER_REGISTRY, useValue: createProviderRegistry(config) },
+        { provide: PROVIDER_FACTORY, useValue: options.providerFactory ?? providerFactoryFor(config) },
+        ProviderClients,
         ChatCompletionsService,
+        EmbeddingsService,
         LlmCallRecorder,
       ],
     };

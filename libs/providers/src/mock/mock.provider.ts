@@ -1,70 +1,166 @@
 import { createHash } from 'node:crypto';
-import type { ChatProvider, ProviderChatRequest, ProviderChatResponse } from '../provider';
+import type { Deployment } from '../deployment';
+import { providerErrorForStatus } from '../http/upstream-errors';
+import { ProviderError } from '../provider';
+import type {
+  ChatProvider,
+  FinishReason,
+  ProviderCallContext,
+  ProviderChatRequest,
+  ProviderChatResponse,
+  ProviderEmbeddingRequest,
+  ProviderEmbeddingResponse,
+  ProviderStreamEvent,
+  ProviderUsage,
+} from '../provider';
+import { roughPromptTokens, roughTokenCount } from '../token-estimate';
+import { behaviourFor, configuredBehaviour } from './mock-behaviour';
+import type { MockBehaviour } from './mock-behaviour';
 
-export interface MockProviderOptions {
-  /** Added before every answer, to make the mock behave like a remote model in benchmarks. */
-  latencyMs?: number;
+export const MOCK_EMBEDDING_DIMENSIONS = 64;
+
+/** Models that repeat the last user message; any other model answers `mock reply to: <message>`. */
+const ECHO_MODELS = new Set(['echo', 'echo-large']);
+
+interface MockReply {
+  id: string;
+  content: string;
+  finishReason: FinishReason;
+  usage: ProviderUsage;
 }
 
 /**
- * A rough, deterministic token count (four characters a token, as OpenAI's rule of thumb) so the
- * mock's usage is predictable in tests; real counting belongs to the gateway's estimator.
- */
-export function mockTokenCount(text: string): number {
-  return Math.ceil(text.length / 4);
-}
-
-/**
- * The offline provider: answers every model it knows with a deterministic reply and usage, so
- * Tollgate runs end to end without any provider account.
- *  - `echo`: repeats the last user message.
- *  - `echo-large`: same reply, a different price, for routing and cost tests.
+ * The offline provider: deterministic replies and usage, so Tollgate runs end to end without any
+ * provider account, and injected faults (from the deployment's `mock` settings or the request's
+ * `extra.mock`) so recovery can be tested. It honours the deployment's timeoutMs like the real
+ * adapters do. It never forwards `extra` anywhere.
+ *
+ * Tokens are counted as UTF-8 bytes / 4 (roughTokenCount): deterministic, and ~0.002 ms where a
+ * real tokenizer costs ~1 ms per 1k tokens, which would show in the gateway's benchmarks.
  */
 export class MockProvider implements ChatProvider {
-  readonly name = 'mock';
+  readonly providerName = 'mock';
+  private readonly configured: MockBehaviour;
+  private readonly label: string;
 
-  constructor(private readonly options: MockProviderOptions = {}) {}
-
-  models(): readonly string[] {
-    return ['echo', 'echo-large'];
+  constructor(private readonly deployment: Deployment) {
+    this.configured = configuredBehaviour(deployment);
+    this.label = `mock deployment "${deployment.id}"`;
   }
 
-  async complete(request: ProviderChatRequest, signal?: AbortSignal): Promise<ProviderChatResponse> {
-    if (this.options.latencyMs) await delay(this.options.latencyMs, signal);
-    const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
-    let content = lastUser?.content ?? '';
-    let finishReason: ProviderChatResponse['finishReason'] = 'stop';
-    const outputLimit = request.maxTokens;
-    if (outputLimit !== undefined && mockTokenCount(content) > outputLimit) {
-      content = content.slice(0, outputLimit * 4);
+  async complete(request: ProviderChatRequest, context: ProviderCallContext): Promise<ProviderChatResponse> {
+    const behaviour = behaviourFor(this.configured, this.label, request);
+    await this.beforeAnswer(behaviour, context.signal);
+    const reply = this.reply(request);
+    return { ...reply, model: request.model, usageSource: 'provider' };
+  }
+
+  async *stream(request: ProviderChatRequest, context: ProviderCallContext): AsyncGenerator<ProviderStreamEvent> {
+    const behaviour = behaviourFor(this.configured, this.label, request);
+    await this.beforeAnswer(behaviour, context.signal);
+    const reply = this.reply(request);
+    // Word chunks, each carrying its leading whitespace, so the chunks join back to the reply.
+    const chunks = reply.content.match(/\s*\S+/g) ?? [];
+    const cutAfter = behaviour.cutStreamAfterChunks;
+    for (const [index, chunk] of chunks.entries()) {
+      if (cutAfter !== undefined && index >= cutAfter) break;
+      if (index > 0) await this.pause(behaviour.chunkDelayMs, context.signal);
+      yield { type: 'delta', content: chunk };
+    }
+    if (cutAfter !== undefined) {
+      throw new ProviderError(`${this.label}: the stream was cut after ${Math.min(cutAfter, chunks.length)} chunk(s) (injected fault)`, 'stream_cut');
+    }
+    yield { type: 'finish', id: reply.id, model: request.model, finishReason: reply.finishReason, usage: reply.usage, usageSource: 'provider' };
+  }
+
+  async embed(request: ProviderEmbeddingRequest, context: ProviderCallContext): Promise<ProviderEmbeddingResponse> {
+    await this.beforeAnswer(this.configured, context.signal);
+    const dimensions = request.dimensions ?? MOCK_EMBEDDING_DIMENSIONS;
+    return {
+      model: request.model,
+      embeddings: request.input.map((text) => mockEmbedding(text, dimensions)),
+      usage: { inputTokens: request.input.reduce((sum, text) => sum + roughTokenCount(text), 0) },
+    };
+  }
+
+  /** Latency, then the injected hang or failure, as a remote upstream would show them. */
+  private async beforeAnswer(behaviour: MockBehaviour, signal: AbortSignal): Promise<void> {
+    if (behaviour.hang) await this.pause(Number.POSITIVE_INFINITY, signal);
+    await this.pause(behaviour.latencyMs, signal);
+    if (behaviour.failStatus !== undefined) {
+      const status = behaviour.failStatus;
+      throw providerErrorForStatus(this.label, status, {
+        retryAfterMs: behaviour.retryAfterSeconds !== undefined ? Math.round(behaviour.retryAfterSeconds * 1000) : undefined,
+        upstreamBody: { error: { message: `injected fault: HTTP ${status}`, type: 'mock_fault', param: null, code: null } },
+      });
+    }
+  }
+
+  /**
+   * Waits `ms`, as an upstream would: the caller's abort ends the wait, and a wait longer than
+   * the deployment's timeoutMs fails as a timeout when that deadline passes.
+   */
+  private pause(ms: number, signal: AbortSignal): Promise<void> {
+    const { timeoutMs } = this.deployment;
+    if (signal.aborted) return Promise.reject(this.aborted(signal));
+    // No timer on the hot path when there is nothing to wait for.
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timedOut = ms > timeoutMs;
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(this.aborted(signal));
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        if (timedOut) reject(new ProviderError(`${this.label} did not answer within ${timeoutMs} ms`, 'timeout'));
+        else resolve();
+      }, Math.min(ms, timeoutMs));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private aborted(signal: AbortSignal): ProviderError {
+    return new ProviderError(`${this.label}: the call was aborted by the caller`, 'timeout', { cause: signal.reason });
+  }
+
+  private reply(request: ProviderChatRequest): MockReply {
+    const lastUser = request.messages.findLast((m) => m.role === 'user')?.content ?? '';
+    let content = ECHO_MODELS.has(request.model) ? lastUser : `mock reply to: ${lastUser}`;
+    let finishReason: FinishReason = 'stop';
+    if (request.maxTokens !== undefined && roughTokenCount(content) > request.maxTokens) {
+      content = truncateToBytes(content, request.maxTokens * 4);
       finishReason = 'length';
     }
-    const promptText = request.messages.map((m) => `${m.role}:${m.content ?? ''}`).join('\n');
-    const id = `chatcmpl-mock-${createHash('sha256').update(promptText).digest('hex').slice(0, 24)}`;
+    const prompt = request.messages.map((m) => `${m.role}:${m.content ?? ''}`).join('\n');
     return {
-      id,
-      model: request.model,
+      id: `chatcmpl-mock-${createHash('sha256').update(prompt).digest('hex').slice(0, 24)}`,
       content,
       finishReason,
-      usage: {
-        // Per-message framing overhead, as real chat models count it.
-        inputTokens: request.messages.reduce((sum, m) => sum + 4 + mockTokenCount(m.content ?? ''), 0),
-        outputTokens: mockTokenCount(content),
-        cachedReadTokens: 0,
-        cacheWriteTokens: 0,
-        reasoningTokens: 0,
-      },
-      usageSource: 'provider',
+      usage: { inputTokens: roughPromptTokens(request.messages), outputTokens: roughTokenCount(content), cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
     };
   }
 }
 
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    });
-  });
+/** The longest prefix of whole characters within `maxBytes` of UTF-8. */
+function truncateToBytes(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char, 'utf8');
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+/** A deterministic unit vector from SHA-256 of the text (counter mode for more than 8 dimensions). */
+export function mockEmbedding(text: string, dimensions: number): number[] {
+  const values: number[] = [];
+  for (let block = 0; values.length < dimensions; block++) {
+    const digest = createHash('sha256').update(`${block}:${text}`).digest();
+    for (let offset = 0; offset + 4 <= digest.length && values.length < dimensions; offset += 4) values.push(digest.readInt32BE(offset) / 2 ** 31);
+  }
+  const norm = Math.sqrt(values.reduce((sum, v) => sum + v * v, 0)) || 1;
+  return values.map((v) => v / norm);
 }

@@ -1,21 +1,20 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Span } from '@opentelemetry/api';
-import { ulid } from 'ulid';
-import type { LlmCallV1 } from '@tollgate/contracts';
-import { OpenAiHttpError } from '@tollgate/platform';
+import { Injectable } from '@nestjs/common';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { Caller } from '@tollgate/platform';
-import type { ChatMessage, ProviderChatResponse, ProviderRegistry } from '@tollgate/providers';
+import type { ChatMessage, Deployment, ProviderChatRequest, ProviderStreamEvent, ProviderUsage } from '@tollgate/providers';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
@@ -26,6 +25,7 @@ import {
   ATTR_TOLLGATE_ATTEMPTS,
   ATTR_TOLLGATE_CALL_ID,
   ATTR_TOLLGATE_OUTCOME,
+  ATTR_TOLLGATE_ROUTE_REASON,
   ATTR_TOLLGATE_ROUTE_RULE,
   ATTR_TOLLGATE_TENANT_ID,
   ATTR_TOLLGATE_USAGE_SOURCE,
@@ -33,22 +33,20 @@ import {
   genAiMetrics,
   tollgateTracer,
 } from '@tollgate/telemetry';
-import { GATEWAY_CONFIG } from '../config/gateway.config';
-import type { GatewayConfig } from '../config/gateway.config';
+import { buildLlmCallEvent, newCallId } from '../calls/llm-call.event';
+import type { CallAttribution, CallFacts } from '../calls/llm-call.event';
 import { LlmCallRecorder } from '../calls/llm-call.recorder';
-import { promptFingerprint } from '../calls/prompt-fingerprint';
-import { PROVIDER_REGISTRY } from '../providers/gateway-providers';
+import { toClientError } from '../calls/upstream-error';
+import { ProviderClients } from '../providers/gateway-providers';
+import { InlineRecovery, recoveryAttemptsOf } from '../resilience';
+import { Router } from '../routing';
+import type { RoutePlan } from '../routing';
 import { messageText } from './dto/chat-completion.request';
 import type { ChatCompletionRequest } from './dto/chat-completion.request';
-import type { ChatCompletionResponse } from './dto/chat-completion.response';
+import type { ChatCompletionChunk, ChatCompletionResponse } from './dto/chat-completion.response';
+import type { SseWriter } from './sse';
 
-/** Attribution a client may attach to a call, from `x-tollgate-*` headers. */
-export interface CallAttribution {
-  agentId: string | null;
-  workflowId: string | null;
-  nodeId: string | null;
-  sessionId: string | null;
-}
+export type { CallAttribution } from '../calls/llm-call.event';
 
 export interface ChatCall {
   caller: Caller;
@@ -57,174 +55,281 @@ export interface ChatCall {
   attribution: CallAttribution;
 }
 
-type Resolved = { provider: string; model: string };
+const ZERO_USAGE: ProviderUsage = { inputTokens: 0, outputTokens: 0, cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
 
+/** Fields of the chat request the gateway handles itself; the rest pass through to upstreams. */
+const OWN_FIELDS = new Set(['model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'user', 'n']);
+
+function lastErrorOf(error: unknown): unknown {
+  return (error as { lastError?: unknown } | null)?.lastError ?? error;
+}
+
+function errorClassOf(error: unknown): string {
+  return (error as { errorClass?: unknown } | null)?.errorClass?.toString() ?? 'internal';
+}
+
+/** Rough output-token count for text we saw but the upstream never counted (a cut stream). */
+function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/**
+ * One chat call: route it, run it with retries, fallback and breakers, answer in OpenAI's shape
+ * (JSON or SSE), and record the `llm.call` fact, all inside the GenAI span `chat {model}`.
+ */
 @Injectable()
 export class ChatCompletionsService {
   constructor(
-    @Inject(PROVIDER_REGISTRY) private readonly providers: ProviderRegistry,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly router: Router,
+    private readonly recovery: InlineRecovery,
+    private readonly clients: ProviderClients,
     private readonly recorder: LlmCallRecorder,
   ) {}
 
-  /** `provider/model` → a provider that serves it, or a 404 listing what exists. */
-  resolve(model: string): Resolved {
-    const slash = model.indexOf('/');
-    const provider = slash > 0 ? model.slice(0, slash) : '';
-    const name = slash > 0 ? model.slice(slash + 1) : model;
-    if (this.providers.get(provider)?.models().includes(name)) return { provider, model: name };
-    throw OpenAiHttpError.notFound(
-      `The model "${model}" does not exist or you do not have access to it. Available models: ${this.providers.qualifiedModels().join(', ')}.`,
-      'model',
-      'model_not_found',
-    );
+  /** Routing happens before any response byte, so its errors are plain JSON 4xx/5xx. */
+  plan(call: ChatCall): RoutePlan {
+    const { request } = call;
+    return this.router.plan({
+      caller: call.caller,
+      requestedModel: request.model,
+      operation: 'chat',
+      promptTokens: this.router.estimatePromptTokens(request.messages.map((m) => ({ role: m.role, content: messageText(m) }))),
+      maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
+    });
+  }
+
+  async complete(call: ChatCall, plan: RoutePlan): Promise<{ response: ChatCompletionResponse; callId: string }> {
+    const callId = newCallId();
+    return this.inSpan(call, plan, callId, false, async (span, facts) => {
+      try {
+        const { result, deployment, attempts } = await this.recovery.run(plan, (d, signal) => this.clients.for(d).complete(this.providerRequest(call, d), { signal }));
+        facts.attempts = attempts;
+        this.router.recordLatency(deployment.id, attempts.at(-1)?.latencyMs ?? 0);
+        this.finishFacts(facts, deployment, { id: result.id, model: result.model, finishReason: result.finishReason, usage: result.usage, usageSource: result.usageSource });
+        facts.providerCostUsd = result.providerCostUsd ?? null;
+        facts.completion = result.content;
+        this.annotate(span, facts, result.id);
+        const u = result.usage;
+        return {
+          callId,
+          response: {
+            id: `chatcmpl-${callId}`,
+            object: 'chat.completion',
+            created: Math.floor(facts.startedAt.getTime() / 1000),
+            model: call.request.model,
+            choices: [{ index: 0, message: { role: 'assistant', content: result.content, refusal: null, ...(result.extraMessageFields ?? {}) }, logprobs: null, finish_reason: result.finishReason }],
+            usage: {
+              prompt_tokens: u.inputTokens,
+              completion_tokens: u.outputTokens,
+              total_tokens: u.inputTokens + u.outputTokens,
+              prompt_tokens_details: { cached_tokens: u.cachedReadTokens },
+              completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
+            },
+            system_fingerprint: null,
+          },
+        };
+      } catch (error) {
+        this.failFacts(span, facts, error);
+        throw toClientError(lastErrorOf(error));
+      }
+    });
   }
 
   /**
-   * One provider call inside the GenAI inference span `chat {model}`; the `llm.call` event is
-   * published inside it, so consumers' spans join the caller's trace.
+   * Streams the answer as SSE. Fallback to another deployment is possible only until the first
+   * token: the attempt is "done" once the upstream produced its first event, and only then are
+   * headers sent. Usage is always obtained; the client sees the usage chunk only if it asked.
    */
-  async complete(call: ChatCall): Promise<{ response: ChatCompletionResponse; callId: string }> {
-    const { request } = call;
-    const target = this.resolve(request.model);
-    const callId = ulid();
-    const maxTokens = request.max_completion_tokens ?? request.max_tokens;
-    return tollgateTracer().startActiveSpan(
-      `chat ${target.model}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-          [ATTR_GEN_AI_PROVIDER_NAME]: target.provider,
-          [ATTR_GEN_AI_REQUEST_MODEL]: target.model,
-          [ATTR_TOLLGATE_CALL_ID]: callId,
-          [ATTR_TOLLGATE_TENANT_ID]: call.caller.tenantId,
-          [ATTR_TOLLGATE_API_KEY_ID]: call.caller.apiKeyId,
-          [ATTR_TOLLGATE_ROUTE_RULE]: 'direct',
-          ...(maxTokens !== undefined ? { [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: maxTokens } : {}),
-          ...(request.temperature !== undefined ? { [ATTR_GEN_AI_REQUEST_TEMPERATURE]: request.temperature } : {}),
-          ...(call.attribution.agentId ? { [ATTR_TOLLGATE_AGENT_ID]: call.attribution.agentId } : {}),
-        },
-      },
-      async (span) => {
-        try {
-          return await this.completeInSpan(call, target, callId, maxTokens, span);
-        } finally {
-          span.end();
+  async stream(call: ChatCall, plan: RoutePlan, sse: SseWriter, clientGone: AbortSignal): Promise<void> {
+    const callId = newCallId();
+    const includeUsage = (call.request.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    await this.inSpan(call, plan, callId, true, async (span, facts) => {
+      let text = '';
+      let started = false;
+      try {
+        const { result, deployment, attempts } = await this.recovery.run(
+          plan,
+          async (d, signal) => {
+            const iterator = this.clients.for(d).stream(this.providerRequest(call, d), { signal: AbortSignal.any([signal, clientGone]) })[Symbol.asyncIterator]();
+            const first = await iterator.next();
+            return { iterator, first };
+          },
+          { signal: clientGone },
+        );
+        facts.attempts = attempts;
+        const chunkBase = { id: `chatcmpl-${callId}`, object: 'chat.completion.chunk' as const, created: Math.floor(facts.startedAt.getTime() / 1000), model: call.request.model, system_fingerprint: null };
+        const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finishReason: ChatCompletionChunk['choices'][number]['finish_reason'] = null): ChatCompletionChunk => ({
+          ...chunkBase,
+          choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+        });
+        sse.start({ 'x-tollgate-call-id': callId });
+        started = true;
+        sse.data(chunk({ role: 'assistant', content: '' }));
+        let next: IteratorResult<ProviderStreamEvent> = result.first;
+        while (!next.done) {
+          const event = next.value;
+          if (event.type === 'delta') {
+            if (facts.timeToFirstTokenMs === null) facts.timeToFirstTokenMs = performance.now() - facts.startMark;
+            text += event.content;
+            sse.data(chunk({ content: event.content }));
+          } else {
+            this.finishFacts(facts, deployment, event);
+            facts.completion = text;
+            sse.data(chunk({}, event.finishReason));
+            const u = event.usage;
+            if (includeUsage) {
+              sse.data({
+                ...chunkBase,
+                choices: [],
+                usage: {
+                  prompt_tokens: u.inputTokens,
+                  completion_tokens: u.outputTokens,
+                  total_tokens: u.inputTokens + u.outputTokens,
+                  prompt_tokens_details: { cached_tokens: u.cachedReadTokens },
+                  completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
+                },
+              });
+            }
+            this.annotate(span, facts, event.id);
+            sse.done();
+            return;
+          }
+          next = await result.iterator.next();
         }
-      },
-    );
+        throw Object.assign(new Error('the upstream stream ended without a finish event'), { errorClass: 'stream_cut' });
+      } catch (error) {
+        if (!started) {
+          this.failFacts(span, facts, error);
+          throw toClientError(lastErrorOf(error));
+        }
+        // Cut after the first token: record what was seen, and tell the client it is truncated.
+        const gone = clientGone.aborted;
+        facts.outcome = 'truncated';
+        facts.usage = { ...ZERO_USAGE, inputTokens: facts.promptTokens, outputTokens: estimateTokens(text) };
+        facts.usageSource = 'estimated';
+        facts.completion = text;
+        facts.error = { type: gone ? 'client_disconnected' : 'stream_cut', code: gone ? 'client_disconnected' : errorClassOf(error), message: error instanceof Error ? error.message : String(error) };
+        span.setAttributes({ [ATTR_TOLLGATE_OUTCOME]: 'truncated', [ATTR_ERROR_TYPE]: facts.error.type });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: facts.error.message });
+        sse.fail({ message: 'The provider stream was cut before the answer was complete; the text so far is partial. Retry the request.', type: 'api_error', code: 'stream_cut' });
+      }
+    });
   }
 
-  private async completeInSpan(call: ChatCall, target: Resolved, callId: string, maxTokens: number | undefined, span: Span): Promise<{ response: ChatCompletionResponse; callId: string }> {
+  private providerRequest(call: ChatCall, deployment: Deployment): ProviderChatRequest {
     const { request } = call;
-    const provider = this.providers.get(target.provider);
-    if (!provider) throw new Error(`provider ${target.provider} vanished after resolve`);
-    const startedAt = new Date();
-    const started = performance.now();
-    const messages: ChatMessage[] = request.messages.map((m) => ({ role: m.role, content: messageText(m), name: m.name }));
-    const metricAttributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT, [ATTR_GEN_AI_PROVIDER_NAME]: target.provider, [ATTR_GEN_AI_REQUEST_MODEL]: target.model };
-    span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, 1);
+    const extra: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(request)) if (!OWN_FIELDS.has(key)) extra[key] = value;
+    const messages: ChatMessage[] = request.messages.map((m) => ({ role: m.role, content: messageText(m), ...(m.name ? { name: m.name } : {}) }));
+    const stop = (request as { stop?: unknown }).stop;
+    return {
+      model: deployment.model,
+      messages,
+      maxTokens: request.max_completion_tokens ?? request.max_tokens,
+      temperature: request.temperature,
+      topP: typeof (request as { top_p?: unknown }).top_p === 'number' ? (request as { top_p: number }).top_p : undefined,
+      stop: typeof stop === 'string' ? [stop] : Array.isArray(stop) ? stop.filter((s): s is string => typeof s === 'string') : undefined,
+      user: request.user,
+      extra,
+    };
+  }
 
-    let reply: ProviderChatResponse;
-    try {
-      reply = await provider.complete({ model: target.model, messages, maxTokens, temperature: request.temperature }, AbortSignal.timeout(this.config.TOLLGATE_PROVIDER_TIMEOUT_MS));
-    } catch (error) {
-      const latencyMs = performance.now() - started;
-      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-      const message = error instanceof Error ? error.message : String(error);
-      const errorType = timedOut ? 'timeout' : 'connection';
-      span.setAttributes({ [ATTR_ERROR_TYPE]: errorType, [ATTR_TOLLGATE_OUTCOME]: 'failed' });
-      span.setStatus({ code: SpanStatusCode.ERROR, message });
-      genAiMetrics.recordOperationDuration(latencyMs / 1000, { ...metricAttributes, [ATTR_ERROR_TYPE]: errorType });
-      this.recorder.record(this.event(call, callId, target, startedAt, latencyMs, null, errorType, message));
-      throw new OpenAiHttpError(timedOut ? 504 : 502, 'api_error', `The provider "${target.provider}" did not answer${timedOut ? ' in time' : ''}: ${message}`, { code: timedOut ? 'upstream_timeout' : 'upstream_error' });
-    }
-    const latencyMs = performance.now() - started;
-    const u = reply.usage;
+  /** Opens the `chat {model}` span, runs the call, and records the event whatever happens. */
+  private async inSpan<T>(call: ChatCall, plan: RoutePlan, callId: string, stream: boolean, run: (span: Span, facts: CallFacts & { startMark: number; promptTokens: number }) => Promise<T>): Promise<T> {
+    const { request, caller } = call;
+    const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+    const attributes: Attributes = {
+      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
+      [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+      [ATTR_GEN_AI_REQUEST_STREAM]: stream,
+      [ATTR_TOLLGATE_CALL_ID]: callId,
+      [ATTR_TOLLGATE_TENANT_ID]: caller.tenantId,
+      [ATTR_TOLLGATE_API_KEY_ID]: caller.apiKeyId,
+      [ATTR_TOLLGATE_ROUTE_RULE]: plan.decision.rule ?? 'none',
+      [ATTR_TOLLGATE_ROUTE_REASON]: plan.decision.reason ?? '',
+    };
+    if (plan.candidates[0]) attributes[ATTR_GEN_AI_PROVIDER_NAME] = plan.candidates[0].provider;
+    if (maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
+    if (request.temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+    if (call.attribution.agentId) attributes[ATTR_TOLLGATE_AGENT_ID] = call.attribution.agentId;
+    return tollgateTracer().startActiveSpan(`chat ${request.model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const prompt = request.messages.map((m) => ({ role: m.role, text: messageText(m) }));
+      const facts: CallFacts & { startMark: number; promptTokens: number } = {
+        caller,
+        callId,
+        requestId: call.requestId,
+        attribution: call.attribution,
+        endUser: request.user ?? null,
+        operation: 'chat',
+        requestedModel: request.model,
+        stream,
+        prompt,
+        decision: plan.decision,
+        attempts: [],
+        usage: ZERO_USAGE,
+        usageSource: 'estimated',
+        providerCostUsd: null,
+        responseModel: null,
+        finishReasons: [],
+        startedAt: new Date(),
+        latencyMs: 0,
+        timeToFirstTokenMs: null,
+        outcome: 'ok',
+        error: null,
+        completion: null,
+        startMark: performance.now(),
+        promptTokens: this.router.estimatePromptTokens(prompt.map((p) => ({ role: p.role, content: p.text }))),
+      };
+      try {
+        return await run(span, facts);
+      } finally {
+        facts.latencyMs = performance.now() - facts.startMark;
+        span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, facts.attempts.length);
+        const metricAttributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT, [ATTR_GEN_AI_REQUEST_MODEL]: request.model };
+        if (facts.decision?.provider) metricAttributes[ATTR_GEN_AI_PROVIDER_NAME] = facts.decision.provider;
+        if (facts.responseModel) metricAttributes[ATTR_GEN_AI_RESPONSE_MODEL] = facts.responseModel;
+        if (facts.error) metricAttributes[ATTR_ERROR_TYPE] = facts.error.type;
+        genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, metricAttributes);
+        if (facts.outcome !== 'failed') genAiMetrics.recordTokenUsage(facts.usage, metricAttributes);
+        this.recorder.record(buildLlmCallEvent(facts));
+        span.end();
+      }
+    });
+  }
+
+  private finishFacts(facts: CallFacts, deployment: Deployment, reply: { id: string; model: string; finishReason: string; usage: ProviderUsage; usageSource: 'provider' | 'estimated' }): void {
+    facts.decision = facts.decision && { ...facts.decision, provider: deployment.provider, model: deployment.model, deployment: deployment.id, region: deployment.region };
+    facts.usage = reply.usage;
+    facts.usageSource = reply.usageSource;
+    facts.responseModel = reply.model;
+    facts.finishReasons = [reply.finishReason];
+    facts.outcome = 'ok';
+  }
+
+  private failFacts(span: Span, facts: CallFacts, error: unknown): void {
+    facts.attempts = recoveryAttemptsOf(error);
+    facts.outcome = 'failed';
+    const last = lastErrorOf(error);
+    facts.error = { type: 'upstream_error', code: errorClassOf(last), message: last instanceof Error ? last.message : String(last) };
+    span.setAttributes({ [ATTR_TOLLGATE_OUTCOME]: 'failed', [ATTR_ERROR_TYPE]: facts.error.code ?? 'upstream_error' });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: facts.error.message });
+  }
+
+  private annotate(span: Span, facts: CallFacts, responseId: string): void {
+    const u = facts.usage;
     span.setAttributes({
-      [ATTR_GEN_AI_RESPONSE_MODEL]: reply.model,
-      [ATTR_GEN_AI_RESPONSE_ID]: reply.id,
-      [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [reply.finishReason],
+      [ATTR_GEN_AI_PROVIDER_NAME]: facts.decision?.provider ?? 'unknown',
+      [ATTR_GEN_AI_RESPONSE_MODEL]: facts.responseModel ?? '',
+      [ATTR_GEN_AI_RESPONSE_ID]: responseId,
+      [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: facts.finishReasons,
       [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens,
       [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
       [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: u.cachedReadTokens,
       [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: u.cacheWriteTokens,
       [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: u.reasoningTokens,
-      [ATTR_TOLLGATE_USAGE_SOURCE]: reply.usageSource,
-      [ATTR_TOLLGATE_OUTCOME]: 'ok',
+      [ATTR_TOLLGATE_USAGE_SOURCE]: facts.usageSource,
+      [ATTR_TOLLGATE_OUTCOME]: facts.outcome,
     });
-    genAiMetrics.recordOperationDuration(latencyMs / 1000, { ...metricAttributes, [ATTR_GEN_AI_RESPONSE_MODEL]: reply.model });
-    genAiMetrics.recordTokenUsage(u, { ...metricAttributes, [ATTR_GEN_AI_RESPONSE_MODEL]: reply.model });
-    this.recorder.record(this.event(call, callId, target, startedAt, latencyMs, reply, null, null));
-    return {
-      callId,
-      response: {
-        id: `chatcmpl-${callId}`,
-        object: 'chat.completion',
-        created: Math.floor(startedAt.getTime() / 1000),
-        model: `${target.provider}/${reply.model}`,
-        choices: [{ index: 0, message: { role: 'assistant', content: reply.content, refusal: null }, logprobs: null, finish_reason: reply.finishReason }],
-        usage: {
-          prompt_tokens: u.inputTokens,
-          completion_tokens: u.outputTokens,
-          total_tokens: u.inputTokens + u.outputTokens,
-          prompt_tokens_details: { cached_tokens: u.cachedReadTokens },
-          completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
-        },
-        system_fingerprint: null,
-      },
-    };
-  }
-
-  private event(
-    call: ChatCall,
-    callId: string,
-    target: Resolved,
-    startedAt: Date,
-    latencyMs: number,
-    reply: ProviderChatResponse | null,
-    errorClass: 'timeout' | 'connection' | null,
-    errorMessage: string | null,
-  ): LlmCallV1 {
-    const { caller, request } = call;
-    const texts = request.messages.map((m) => ({ role: m.role, text: messageText(m) }));
-    const usage = reply?.usage ?? { inputTokens: 0, outputTokens: 0, cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
-    const spanContext = trace.getActiveSpan()?.spanContext();
-    return {
-      id: ulid(),
-      type: 'llm.call',
-      version: 1,
-      occurredAt: new Date().toISOString(),
-      tenantId: caller.tenantId,
-      callId,
-      requestId: call.requestId,
-      apiKeyId: caller.apiKeyId,
-      userId: caller.userId,
-      endUser: request.user ?? null,
-      attribution: call.attribution,
-      plan: caller.plan,
-      region: caller.region,
-      operation: 'chat',
-      requestedModel: request.model,
-      stream: false,
-      route: { provider: target.provider, model: target.model, deployment: null, region: null, rule: 'direct', reason: 'model named its provider', policyVersion: null, candidates: [`${target.provider}/${target.model}`] },
-      attempts: [{ provider: target.provider, model: target.model, deployment: null, status: reply ? 200 : null, latencyMs, errorClass }],
-      usage: { ...usage, totalTokens: usage.inputTokens + usage.outputTokens, source: reply?.usageSource ?? 'estimated' },
-      providerCostUsd: null,
-      responseModel: reply?.model ?? null,
-      finishReasons: reply ? [reply.finishReason] : [],
-      startedAt: startedAt.toISOString(),
-      latencyMs,
-      timeToFirstTokenMs: null,
-      outcome: reply ? 'ok' : 'failed',
-      error: errorMessage === null ? null : { type: 'upstream_error', code: errorClass, message: errorMessage.slice(0, 4000) },
-      guardrails: [],
-      privacyMode: caller.privacyMode,
-      promptFingerprint: promptFingerprint(texts),
-      promptStats: caller.privacyMode === 'none' ? null : { messageCount: texts.length, characters: texts.reduce((n, m) => n + m.text.length, 0) },
-      content: caller.privacyMode === 'full' ? { messages: texts.map((m) => ({ role: m.role, content: m.text })), completion: reply?.content ?? null } : null,
-      traceId: spanContext && spanContext.traceId !== '00000000000000000000000000000000' ? spanContext.traceId : null,
-    };
+    if (facts.timeToFirstTokenMs !== null) span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, facts.timeToFirstTokenMs / 1000);
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RuntimeEnvSchema, env, loadConfig } from '@tollgate/platform';
+import { RoutingEnvSchema } from '../routing/routing.config';
 
 export const GatewayEnvSchema = z.object({
   /** Delay the mock provider adds to every answer, to imitate a remote model (benchmarks, demos). */
@@ -10,6 +11,7 @@ export const GatewayEnvSchema = z.object({
   TOLLGATE_EVENT_BUFFER_SIZE: env.positiveInt(100_000),
   /** How long a stopping gateway tries to hand buffered events to the bus. */
   TOLLGATE_EVENT_FLUSH_TIMEOUT_MS: env.positiveInt(5_000),
+  ...RoutingEnvSchema.shape,
 });
 
 export const GatewayServiceEnvSchema = RuntimeEnvSchema.extend({ PORT: env.port(8080) }).extend(GatewayEnvSchema.shape);

@@ -1,24 +1,24 @@
-import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
-import type { ProviderRegistry } from '@tollgate/providers';
-import { ApiKeyGuard } from '@tollgate/platform';
-import { PROVIDER_REGISTRY } from '../providers/gateway-providers';
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentCaller } from '@tollgate/platform';
+import type { Caller } from '@tollgate/platform';
+import { Router } from '../routing';
 
 interface ModelList {
   object: 'list';
   data: Array<{ id: string; object: 'model'; created: number; owned_by: string }>;
 }
 
-/** OpenAI's `GET /v1/models`: the `provider/model` names this gateway serves. */
+/** OpenAI's `GET /v1/models`: the models and aliases THIS key may use (region and plan applied). */
 @Controller('v1/models')
 @UseGuards(ApiKeyGuard)
 export class ModelsController {
-  constructor(@Inject(PROVIDER_REGISTRY) private readonly providers: ProviderRegistry) {}
+  constructor(private readonly router: Router) {}
 
   @Get()
-  list(): ModelList {
+  list(@CurrentCaller() caller: Caller): ModelList {
     return {
       object: 'list',
-      data: this.providers.qualifiedModels().map((id) => ({ id, object: 'model', created: 0, owned_by: id.split('/')[0] })),
+      data: this.router.modelsFor(caller).map((id) => ({ id, object: 'model', created: 0, owned_by: id.includes('/') ? id.split('/')[0] : 'tollgate' })),
     };
   }
 }

@@ -19,6 +19,9 @@ export const ChatCompletionRequestSchema = z.looseObject({
   max_completion_tokens: z.number().int('must be a whole number').positive('must be at least 1').optional(),
   temperature: z.number().min(0, 'must be between 0 and 2').max(2, 'must be between 0 and 2').optional(),
   stream: z.boolean({ error: 'must be true or false' }).optional(),
+  stream_options: z.looseObject({ include_usage: z.boolean({ error: 'must be true or false' }).optional() }, { error: 'must be an object' }).nullish(),
+  top_p: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
+  stop: z.union([z.string(), z.array(z.string()).max(4, 'must have at most 4 sequences')], { error: 'must be a string or an array of strings' }).nullish(),
   n: z.number().int().min(1).max(1, 'Tollgate returns one choice per request; send n=1 or leave it out').optional(),
   user: z.string().max(256, 'must be at most 256 characters').optional(),
 });

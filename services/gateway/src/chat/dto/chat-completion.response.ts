@@ -6,7 +6,7 @@ export interface ChatCompletionResponse {
   model: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string; refusal: null };
+    message: { role: 'assistant'; content: string; refusal: null; [field: string]: unknown };
     logprobs: null;
     finish_reason: 'stop' | 'length' | 'tool_calls' | 'content_filter';
   }>;
@@ -18,4 +18,19 @@ export interface ChatCompletionResponse {
     completion_tokens_details: { reasoning_tokens: number };
   };
   system_fingerprint: null;
+}
+
+/** One SSE chunk of a streamed chat completion (`chat.completion.chunk`). */
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  system_fingerprint: null;
+  choices: Array<{
+    index: number;
+    delta: { role?: 'assistant'; content?: string };
+    logprobs: null;
+    finish_reason: 'stop' | 'length' | 'tool_calls' | 'content_filter' | null;
+  }>;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** The OpenAI embeddings request as Tollgate accepts it (text input; token-array input is refused). */
 export const EmbeddingsRequestSchema = z.looseObject({
-  model: z.string({ error: 'is required and must be a string such as "mock/embed"' }).min(1, 'must not be empty').max(256),
+  model: z.string({ error: 'is required and must be a string such as "mock/echo"' }).min(1, 'must not be empty').max(256),
   input: z.union(
     [z.string().min(1, 'must not be empty'), z.array(z.string().min(1, 'must not contain empty strings'), { error: 'must be a string or an array of strings' }).min(1, 'must contain at least one string').max(2048, 'must contain at most 2048 strings')],
     { error: 'must be a string or an array of strings (token arrays are not supported)' },

@@ -1,0 +1,69 @@
+import { readServerSentEvents } from '../http/server-sent-events';
+import { UpstreamHttp } from '../http/upstream-http';
+import { ProviderError } from '../provider';
+import type { ChatProvider, ProviderCallContext, ProviderChatRequest, ProviderChatResponse, ProviderStreamEvent } from '../provider';
+import { ANTHROPIC_VERSION, AnthropicStreamTranslator, fromAnthropicMessage, toAnthropicRequest } from './anthropic-translation';
+import type { AnthropicMessage, AnthropicStreamEvent } from './anthropic-translation';
+
+export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+
+export interface AnthropicProviderOptions {
+  label: string;
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+}
+
+/** Anthropic's Messages API behind the chat contract. Anthropic offers no embeddings: `embed` is absent. */
+export class AnthropicProvider implements ChatProvider {
+  readonly providerName = 'anthropic';
+  private readonly http: UpstreamHttp;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly options: AnthropicProviderOptions) {
+    this.http = new UpstreamHttp({ label: options.label, baseUrl: options.baseUrl, timeoutMs: options.timeoutMs, secrets: [options.apiKey] });
+    this.headers = { 'x-api-key': options.apiKey, 'anthropic-version': ANTHROPIC_VERSION };
+  }
+
+  async complete(request: ProviderChatRequest, context: ProviderCallContext): Promise<ProviderChatResponse> {
+    const message = (await this.http.postJson('/v1/messages', this.headers, toAnthropicRequest(request, false), context.signal)) as AnthropicMessage;
+    return fromAnthropicMessage(message, request.model);
+  }
+
+  async *stream(request: ProviderChatRequest, context: ProviderCallContext): AsyncGenerator<ProviderStreamEvent> {
+    const { signal } = context;
+    const body = await this.http.openStream('/v1/messages', this.headers, toAnthropicRequest(request, true), signal);
+    const translator = new AnthropicStreamTranslator(this.options.label, request.model);
+    let deltas = 0;
+    let finish: ProviderStreamEvent | undefined;
+    try {
+      for await (const message of readServerSentEvents(body)) {
+        let event: AnthropicStreamEvent;
+        try {
+          event = JSON.parse(message.data) as AnthropicStreamEvent;
+        } catch (error) {
+          throw new ProviderError(`${this.options.label} sent a stream event that is not JSON`, 'server_error', { cause: error });
+        }
+        const translated = translator.next(event);
+        if (translated?.type === 'finish') {
+          finish = translated;
+          break;
+        }
+        if (translated) {
+          deltas += 1;
+          yield translated;
+        }
+      }
+    } catch (error) {
+      throw this.http.streamReadError(error, signal, deltas);
+    } finally {
+      this.http.release(body, translator.finished);
+    }
+    if (!finish) throw this.http.streamCut(`the stream ended before message_stop after ${deltas} chunk(s)`);
+    yield finish;
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}

@@ -1,0 +1,145 @@
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { ProviderError } from '../provider';
+import { parseRetryAfter } from './retry-after';
+import { providerErrorForStatus } from './upstream-errors';
+
+export interface UpstreamHttpOptions {
+  /** Names the upstream in error messages, e.g. `openai deployment "gpt-4o-us"`. */
+  label: string;
+  /** Origin plus an optional path prefix (`https://api.openai.com/v1`). */
+  baseUrl: string;
+  /** Whole-call deadline for JSON calls; time to first byte and longest silence for streams. */
+  timeoutMs: number;
+  /** Strings scrubbed from upstream error bodies before they are kept (the API key). */
+  secrets: readonly string[];
+}
+
+export type ResponseBody = Dispatcher.ResponseData['body'];
+
+/** Upstream error bodies are small; a misrouted HTML page is not worth keeping whole. */
+const MAX_KEPT_ERROR_TEXT = 16 * 1024;
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * One deployment's HTTP client: a keep-alive undici Pool on the upstream's origin, JSON and SSE
+ * POSTs, and the translation of every transport failure and error status into a ProviderError.
+ */
+export class UpstreamHttp {
+  private readonly pool: Pool;
+  private readonly pathPrefix: string;
+
+  constructor(private readonly options: UpstreamHttpOptions) {
+    const url = new URL(options.baseUrl);
+    this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, {
+      // A connect that takes longer than the whole call may is already a failure.
+      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  /** POSTs JSON and returns the parsed 2xx body; the deployment's timeout bounds the whole call. */
+  async postJson(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<unknown> {
+    const deadline = AbortSignal.timeout(this.options.timeoutMs);
+    const combined = AbortSignal.any([signal, deadline]);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.send(path, headers, body, combined, 'application/json');
+    } catch (error) {
+      throw this.transportError(error, signal, deadline);
+    }
+    if (response.statusCode >= 300) throw await this.statusError(response);
+    try {
+      return await response.body.json();
+    } catch (error) {
+      if (signal.aborted || deadline.aborted || errorCode(error)?.startsWith('UND_ERR')) throw this.transportError(error, signal, deadline);
+      throw new ProviderError(`${this.options.label} answered with a body that is not JSON`, 'server_error', { status: response.statusCode, cause: error });
+    }
+  }
+
+  /**
+   * POSTs JSON and returns the open SSE body of a 2xx answer. The timeout bounds the wait for the
+   * response headers and each silence between chunks, not the whole stream: a long answer may
+   * legitimately stream for longer than any sensible first-byte deadline.
+   */
+  async openStream(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<ResponseBody> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.send(path, headers, body, signal, 'text/event-stream', this.options.timeoutMs);
+    } catch (error) {
+      throw this.transportError(error, signal);
+    }
+    if (response.statusCode >= 300) throw await this.statusError(response);
+    return response.body;
+  }
+
+  /** What a failure while reading an open stream means: the caller's abort, silence, or a cut. */
+  streamReadError(error: unknown, signal: AbortSignal, deltasSeen: number): ProviderError {
+    if (error instanceof ProviderError) return error;
+    if (signal.aborted) return new ProviderError(`${this.options.label}: the stream was aborted by the caller`, 'timeout', { cause: error });
+    if (errorCode(error) === 'UND_ERR_BODY_TIMEOUT') {
+      return new ProviderError(`${this.options.label} went silent for ${this.options.timeoutMs} ms mid-stream`, 'timeout', { cause: error });
+    }
+    return this.streamCut(`the connection failed after ${deltasSeen} chunk(s)`, error);
+  }
+
+  streamCut(reason: string, cause?: unknown): ProviderError {
+    return new ProviderError(`${this.options.label}: the stream was cut: ${reason}`, 'stream_cut', { cause });
+  }
+
+  /** Ends a stream body: drained (keeping the connection) when complete, destroyed otherwise. */
+  release(body: ResponseBody, complete: boolean): void {
+    if (complete) void body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    else body.destroy();
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private send(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal, accept: string, timeoutMs?: number): Promise<Dispatcher.ResponseData> {
+    return this.pool.request({
+      method: 'POST',
+      path: this.pathPrefix + path,
+      headers: { ...headers, 'content-type': 'application/json', accept },
+      body: JSON.stringify(body),
+      signal,
+      // Only streams use undici's own timers; JSON calls have the whole-call deadline instead.
+      headersTimeout: timeoutMs ?? null,
+      bodyTimeout: timeoutMs ?? null,
+    });
+  }
+
+  private transportError(error: unknown, signal: AbortSignal, deadline?: AbortSignal): ProviderError {
+    const { label, timeoutMs } = this.options;
+    if (signal.aborted) return new ProviderError(`${label}: the call was aborted by the caller`, 'timeout', { cause: error });
+    const code = errorCode(error);
+    if (deadline?.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new ProviderError(`${label} did not answer within ${timeoutMs} ms`, 'timeout', { cause: error });
+    }
+    const reason = code ?? (error instanceof Error ? error.message : String(error));
+    return new ProviderError(`${label} could not be reached (${reason})`, 'connection', { cause: error });
+  }
+
+  private async statusError(response: Dispatcher.ResponseData): Promise<ProviderError> {
+    let text = '';
+    try {
+      text = await response.body.text();
+    } catch {
+      // The status alone still classifies the failure.
+    }
+    for (const secret of this.options.secrets) if (secret) text = text.split(secret).join('[redacted]');
+    let upstreamBody: unknown = text.slice(0, MAX_KEPT_ERROR_TEXT);
+    try {
+      upstreamBody = JSON.parse(text);
+    } catch {
+      // Not JSON (a proxy's HTML page, say): keep the text.
+    }
+    return providerErrorForStatus(this.options.label, response.statusCode, { retryAfterMs: parseRetryAfter(response.headers), upstreamBody });
+  }
+}
