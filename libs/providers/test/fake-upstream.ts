@@ -28,27 +28,28 @@ export class FakeUpstream {
     response.end();
   };
 
-  private constructor(
-    private readonly server: Server,
-    /** `http://127.0.0.1:<port>`. */
-    readonly url: string,
-  ) {}
+  private readonly server: Server;
+  /** `http://127.0.0.1:<port>`, once started. */
+  url = '';
 
-  static async start(): Promise<FakeUpstream> {
-    let upstream: FakeUpstream | undefined;
-    const server = createServer((request, response) => {
+  private constructor() {
+    this.server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const recorded: RecordedRequest = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: text ? (JSON.parse(text) as unknown) : undefined, remotePort: request.socket.remotePort };
-        upstream?.requests.push(recorded);
-        upstream?.reply(recorded, response);
+        this.requests.push(recorded);
+        this.reply(recorded, response);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    upstream = new FakeUpstream(server, `http://127.0.0.1:${port}`);
+  }
+
+  static async start(): Promise<FakeUpstream> {
+    const upstream = new FakeUpstream();
+    await new Promise<void>((resolve) => upstream.server.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.server.address() as AddressInfo;
+    upstream.url = `http://127.0.0.1:${port}`;
     return upstream;
   }
 
@@ -82,23 +83,25 @@ export function json(status: number, body: string | object, headers: OutgoingHtt
 }
 
 /**
- * Streams an SSE fixture event by event. `cutAfterEvents` sends only that many events, then
- * either destroys the socket (`cut: 'destroy'`, a dead connection) or ends the response cleanly
- * (`cut: 'end'`, an upstream that stopped early).
+ * Streams an SSE fixture. `cutAfterEvents` sends only that many events, then
+ * destroys the socket (`cut: 'destroy'`, a dead connection), ends the response cleanly
+ * (`cut: 'end'`, an upstream that stopped early) or keeps it open in silence (`cut: 'hold'`).
  */
-export function sse(text: string, options: { cutAfterEvents?: number; cut?: 'destroy' | 'end' } = {}): UpstreamReply {
+export function sse(text: string, options: { cutAfterEvents?: number; cut?: 'destroy' | 'end' | 'hold'; endAfterMs?: number } = {}): UpstreamReply {
   const events = text.split(/\n\n/).filter((event) => event.trim() !== '');
   return (_request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const sent = options.cutAfterEvents === undefined ? events : events.slice(0, options.cutAfterEvents);
     const payload = sent.map((event) => `${event}\n\n`).join('');
     if (options.cutAfterEvents === undefined) {
-      response.end(payload);
+      // endAfterMs: the terminal event arrives before the end of the response, as over a real network.
+      if (options.endAfterMs === undefined) response.end(payload);
+      else response.write(payload, () => setTimeout(() => response.end(), options.endAfterMs));
       return;
     }
     response.write(payload, () => {
       if (options.cut === 'end') response.end();
-      else response.socket?.destroy();
+      else if (options.cut !== 'hold') response.socket?.destroy();
     });
   };
 }

@@ -38,6 +38,9 @@ export class AnthropicProvider implements ChatProvider {
     let finish: ProviderStreamEvent | undefined;
     try {
       for await (const message of readServerSentEvents(body)) {
+        // Reading on to the end of the response (which follows message_stop at once) keeps the
+        // connection reusable: leaving the loop early would destroy the body and the socket with it.
+        if (finish) continue;
         let event: AnthropicStreamEvent;
         try {
           event = JSON.parse(message.data) as AnthropicStreamEvent;
@@ -47,7 +50,7 @@ export class AnthropicProvider implements ChatProvider {
         const translated = translator.next(event);
         if (translated?.type === 'finish') {
           finish = translated;
-          break;
+          continue;
         }
         if (translated) {
           deltas += 1;
@@ -55,7 +58,8 @@ export class AnthropicProvider implements ChatProvider {
         }
       }
     } catch (error) {
-      throw this.http.streamReadError(error, signal, deltas);
+      // A failure after message_stop loses nothing: the answer is complete.
+      if (!finish) throw this.http.streamReadError(error, signal, deltas);
     } finally {
       this.http.release(body, translator.finished);
     }

@@ -55,15 +55,15 @@ describe('upstream failures', () => {
     await upstream.close();
   });
 
-  it('reuses one kept-alive connection across calls', async () => {
+  it('keeps connections alive across calls, streams included', async () => {
+    const before = upstream.requests.length;
     upstream.answer(json(200, openAiFixture('chat-completion.json')));
-    await provider.complete(request, noAbort());
-    await provider.complete(request, noAbort());
-    upstream.answer(sse(openAiFixture('chat-completion-stream.sse')));
-    await drain(provider.stream(request, noAbort()));
-    await drain(provider.stream(request, noAbort()));
-    const ports = new Set(upstream.requests.slice(-4).map((r) => r.remotePort));
-    expect(ports.size).toBe(1);
+    for (let i = 0; i < 3; i++) await provider.complete(request, noAbort());
+    upstream.answer(sse(openAiFixture('chat-completion-stream.sse'), { endAfterMs: 20 }));
+    for (let i = 0; i < 3; i++) await drain(provider.stream(request, noAbort()));
+    // undici's pool may open a second socket while the first is being released; never one per call.
+    const ports = new Set(upstream.requests.slice(before).map((r) => r.remotePort));
+    expect(ports.size).toBeLessThanOrEqual(2);
   });
 
   it('classifies 429 as rate_limited with Retry-After seconds', async () => {
@@ -134,6 +134,23 @@ describe('upstream failures', () => {
     const error = await call;
     expect(error.errorClass).toBe('timeout');
     expect(error.message).toContain('aborted by the caller');
+  });
+
+  it('stops a stream when the caller aborts mid-way, as a timeout', async () => {
+    upstream.answer(sse(openAiFixture('chat-completion-stream.sse'), { cutAfterEvents: 3, cut: 'hold' }));
+    const controller = new AbortController();
+    const iterator = provider.stream(request, { signal: controller.signal })[Symbol.asyncIterator]();
+    expect(await iterator.next()).toEqual({ done: false, value: { type: 'delta', content: 'The' } });
+    expect(await iterator.next()).toEqual({ done: false, value: { type: 'delta', content: ' capital' } });
+    controller.abort();
+    await expect(iterator.next()).rejects.toMatchObject({ errorClass: 'timeout', message: expect.stringContaining('aborted by the caller') as unknown });
+  });
+
+  it('times out a stream that goes silent mid-way for longer than timeoutMs', async () => {
+    upstream.answer(sse(openAiFixture('chat-completion-stream.sse'), { cutAfterEvents: 3, cut: 'hold' }));
+    const { events, error } = await drain(provider.stream(request, noAbort()));
+    expect(events).toHaveLength(2);
+    expect(error).toMatchObject({ errorClass: 'timeout', message: expect.stringContaining('went silent') as unknown });
   });
 
   it('classifies a refused connection as connection', async () => {

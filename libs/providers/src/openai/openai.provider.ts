@@ -81,9 +81,12 @@ export class OpenAiProvider implements ChatProvider {
     let text = '';
     try {
       for await (const event of readChunks(body, this.dialect.label)) {
+        // Reading on to the end of the response (which follows [DONE] at once) keeps the connection
+        // reusable: leaving the loop early would destroy the body and the socket with it.
+        if (done) continue;
         if (event === DONE) {
           done = true;
-          break;
+          continue;
         }
         if (event.error !== undefined) {
           throw new ProviderError(`${this.dialect.label} reported an error mid-stream`, 'server_error', { upstreamBody: { error: event.error } });
@@ -103,7 +106,8 @@ export class OpenAiProvider implements ChatProvider {
         yield raw ? { type: 'delta', content, raw } : { type: 'delta', content };
       }
     } catch (error) {
-      throw this.http.streamReadError(error, signal, deltas);
+      // A failure after [DONE] loses nothing: the answer is complete.
+      if (!done) throw this.http.streamReadError(error, signal, deltas);
     } finally {
       this.http.release(body, done || usage !== undefined);
     }
@@ -176,7 +180,7 @@ async function* readChunks(body: AsyncIterable<Uint8Array>, label: string): Asyn
   for await (const event of readServerSentEvents(body)) {
     if (event.data === '[DONE]') {
       yield DONE;
-      return;
+      continue;
     }
     let chunk: OpenAiChatChunk;
     try {
