@@ -15,7 +15,7 @@ export function roughTokenCount(text: string): number {
 }
 
 /** Prompt tokens of a chat request by the same rule, with OpenAI's per-message framing. */
-export function roughPromptTokens(messages: readonly ChatMessage[]): number {
+export function roughPromptTokens(messages: ReadonlyArray<Pick<ChatMessage, 'content' | 'name'>>): number {
   let bytes = 0;
   for (const message of messages) {
     if (message.content) bytes += Buffer.byteLength(message.content, 'utf8');

@@ -1,3 +1,5 @@
+import { roughPromptTokens } from '@tollgate/providers';
+
 /**
  * Prompt size for routing (context windows, long-context preference), kept off the hot path.
  *
@@ -43,13 +45,11 @@ function countTokens(text: string): number {
  * Router.estimatePromptTokens passes the lowest limit of its own catalog.
  */
 export function estimatePromptTokens(messages: readonly PromptMessage[], exactFromTokens = DEFAULT_EXACT_COUNT_FROM_TOKENS): number {
-  let bytes = 0;
-  for (const message of messages) {
-    if (message.content) bytes += Buffer.byteLength(message.content, 'utf8');
-    if (message.name) bytes += Buffer.byteLength(message.name, 'utf8');
-  }
+  // The cheap rule is the providers' own (so routing and the mock agree on mock traffic).
+  const rough = roughPromptTokens(messages);
   const framing = messages.length * TOKENS_PER_MESSAGE + TOKENS_PRIMING_REPLY;
-  if (bytes / 2 + framing < exactFromTokens) return Math.ceil(bytes / 4) + framing;
+  // (rough - framing) * 2 >= bytes / 2: safe to use the cheap value only while even that stays under the limit.
+  if ((rough - framing) * 2 + framing < exactFromTokens) return rough;
   let tokens = framing;
   for (const message of messages) {
     if (message.content) tokens += countTokens(message.content);
