@@ -1,6 +1,7 @@
 import type { KafkaOptions } from '@nestjs/microservices';
-import type { IHeaders, KafkaConfig, Message } from '@nestjs/microservices/external/kafka.interface';
+import type { ConsumerConfig, IHeaders, KafkaConfig, Message } from '@nestjs/microservices/external/kafka.interface';
 import { contractForTopic } from '@tollgate/contracts';
+import { Partitioners } from 'kafkajs';
 import type { EventRoute } from '../event-routes';
 import type { OutgoingMessage } from '../event-publisher';
 import { CONSUMER_GROUP_PREFIX } from '../messaging.constants';
@@ -29,7 +30,9 @@ export function kafkaProducerOptions(transport: KafkaTransportOptions): NestKafk
     client: kafkaClientConfig(transport),
     postfixId: '-producer',
     producerOnlyMode: true,
-    producer: { idempotent: true, maxInFlightRequests: 1 },
+    // Named explicitly: the murmur2 partitioner Java clients use (kafkajs 2's default), and naming it
+    // silences the "switched default partitioner" warning every process printed at start.
+    producer: { idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner },
     send: { acks: -1 },
   };
 }
@@ -37,6 +40,16 @@ export function kafkaProducerOptions(transport: KafkaTransportOptions): NestKafk
 /** ServerKafka options for the consumers (group ids are set per consumer, see planKafkaConsumers). */
 export function kafkaServerOptions(transport: KafkaTransportOptions): NestKafkaOptions {
   return { client: kafkaClientConfig(transport), postfixId: '-consumer' };
+}
+
+/**
+ * kafkajs consumer settings for one group. A Fetch long-polls up to maxWaitTimeInMs, and kafkajs'
+ * disconnect() waits for the poll in flight: at kafkajs' default (5 s) every stop and every
+ * rolling restart of an idle service took five seconds. One second keeps stops quick at the cost
+ * of one empty Fetch per partition leader per second when idle.
+ */
+export function kafkaConsumerConfig(groupId: string): ConsumerConfig {
+  return { groupId, maxWaitTimeInMs: 1_000 };
 }
 
 /** The kafkajs message for an outgoing Tollgate message (Nest's KafkaRequestSerializer keeps key and headers). */

@@ -7,7 +7,7 @@ import type { DeliveryRuntime } from '../deliver';
 import { collectEventRoutes } from '../event-routes';
 import type { EventServer } from '../event-server';
 import type { KafkaTransportOptions } from '../messaging.options';
-import { decodeKafkaHeaders, kafkaServerOptions, planKafkaConsumers } from './kafka.config';
+import { decodeKafkaHeaders, kafkaConsumerConfig, kafkaServerOptions, planKafkaConsumers } from './kafka.config';
 import type { KafkaConsumerPlan } from './kafka.config';
 
 interface RunningConsumer {
@@ -41,7 +41,7 @@ export class KafkaEventServer extends ServerKafka implements CustomTransportStra
     const plans = planKafkaConsumers(collectEventRoutes(this.getHandlers(), this.logger), this.instanceId);
     try {
       for (const plan of plans) {
-        const consumer = client.consumer({ groupId: plan.groupId });
+        const consumer = client.consumer(kafkaConsumerConfig(plan.groupId));
         this.consumers.push({ plan, consumer });
         consumer.on(consumer.events.CRASH, (event) => this.logger.error(`consumer ${plan.groupId} crashed: ${String(event.payload.error)}`));
         await consumer.connect();

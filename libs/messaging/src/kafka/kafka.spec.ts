@@ -1,11 +1,12 @@
 import { ClientKafka } from '@nestjs/microservices';
+import { Partitioners } from 'kafkajs';
 import { ROOT_CONTEXT, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { EventValidationError, LlmCallV1, TOPICS } from '@tollgate/contracts';
 import { buildOutgoingMessage } from '../event-publisher';
 import type { EventRoute } from '../event-routes';
 import { llmCallEvent } from '@tollgate/testing';
-import { decodeKafkaHeaders, kafkaProducerOptions, kafkaServerOptions, planKafkaConsumers, toKafkaMessage } from './kafka.config';
+import { decodeKafkaHeaders, kafkaConsumerConfig, kafkaProducerOptions, kafkaServerOptions, planKafkaConsumers, toKafkaMessage } from './kafka.config';
 import { KafkaEventPublisher } from './kafka.publisher';
 
 const transport = { kind: 'kafka' as const, brokers: ['kafka-0:9092', 'kafka-1:9092'], clientId: 'tollgate-gateway' };
@@ -51,6 +52,7 @@ describe('Kafka client settings', () => {
       client: { clientId: 'tollgate-gateway', brokers: transport.brokers, ssl: false },
     });
     expect(options.client?.sasl).toBeUndefined();
+    expect(options.producer?.createPartitioner).toBe(Partitioners.DefaultPartitioner);
   });
 
   it('passes TLS and SASL through to kafkajs', () => {
@@ -110,5 +112,11 @@ describe('KafkaEventPublisher', () => {
 
     await expect(publisher.publish(LlmCallV1, llmCallEvent({ tenantId: '' }))).rejects.toBeInstanceOf(EventValidationError);
     expect(connect).not.toHaveBeenCalled();
+  });
+});
+
+describe('Kafka consumer settings', () => {
+  it('long-polls for at most a second, so that stopping a consumer does not wait out a 5 s Fetch', () => {
+    expect(kafkaConsumerConfig('tollgate.cost-ledger')).toEqual({ groupId: 'tollgate.cost-ledger', maxWaitTimeInMs: 1_000 });
   });
 });
