@@ -68,6 +68,17 @@ function errorClassOf(error: unknown): string {
   return (error as { errorClass?: unknown } | null)?.errorClass?.toString() ?? 'internal';
 }
 
+/** Normalised usage in OpenAI's `usage` shape (JSON responses and the stream's usage chunk). */
+function openAiUsage(u: ProviderUsage): ChatCompletionResponse['usage'] {
+  return {
+    prompt_tokens: u.inputTokens,
+    completion_tokens: u.outputTokens,
+    total_tokens: u.inputTokens + u.outputTokens,
+    prompt_tokens_details: { cached_tokens: u.cachedReadTokens },
+    completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
+  };
+}
+
 /** Rough output-token count for text we saw but the upstream never counted (a cut stream). */
 function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
@@ -118,13 +129,7 @@ export class ChatCompletionsService {
             created: Math.floor(facts.startedAt.getTime() / 1000),
             model: call.request.model,
             choices: [{ index: 0, message: { role: 'assistant', content: result.content, refusal: null, ...(result.extraMessageFields ?? {}) }, logprobs: null, finish_reason: result.finishReason }],
-            usage: {
-              prompt_tokens: u.inputTokens,
-              completion_tokens: u.outputTokens,
-              total_tokens: u.inputTokens + u.outputTokens,
-              prompt_tokens_details: { cached_tokens: u.cachedReadTokens },
-              completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
-            },
+            usage: openAiUsage(u),
             system_fingerprint: null,
           },
         };
@@ -181,13 +186,7 @@ export class ChatCompletionsService {
               sse.data({
                 ...chunkBase,
                 choices: [],
-                usage: {
-                  prompt_tokens: u.inputTokens,
-                  completion_tokens: u.outputTokens,
-                  total_tokens: u.inputTokens + u.outputTokens,
-                  prompt_tokens_details: { cached_tokens: u.cachedReadTokens },
-                  completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
-                },
+                usage: openAiUsage(u),
               });
             }
             this.annotate(span, facts, event.id);
