@@ -127,6 +127,35 @@ describe('cluster: six processes over Kafka', () => {
     expect(broker.topicMessages(TOPICS.llmCall).some((m) => m.value?.toString().includes(callId!))).toBe(true);
   });
 
+  it('streams through the front proxy unbuffered: chunks arrive as the upstream sends them, usage last, cost row via Kafka', async () => {
+    // 300 ms between the mock's chunks: a proxy that buffered the body would deliver them all at once.
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: 'mock/echo',
+        messages: [{ role: 'user', content: 'one two three four' }],
+        stream: true,
+        stream_options: { include_usage: true },
+        // Tollgate's mock provider reads its behaviour from the request body.
+        mock: { chunk_delay_ms: 300 },
+      } as unknown as OpenAI.ChatCompletionCreateParamsStreaming)
+      .withResponse();
+    const arrivals: number[] = [];
+    let text = '';
+    let usage: { total_tokens: number } | null | undefined;
+    for await (const chunk of stream) {
+      arrivals.push(performance.now());
+      text += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe('one two three four');
+    expect(usage?.total_tokens).toBeGreaterThan(0);
+    // The chunks came spread out over time, not in one burst at the end.
+    expect(arrivals.at(-1)! - arrivals[0]).toBeGreaterThan(600);
+    const callId = response.headers.get('x-tollgate-call-id');
+    expect(callId).toBeTruthy();
+    await expectOneRowEach([callId!], 20_000);
+  });
+
   it('dead-letters a poison message with its reason and goes on with the next one on its partition', async () => {
     // Keyed like the tenant's real events, so the poison sits on the same partition, just before the next call's event.
     const tenantKey = broker.topicMessages(TOPICS.llmCall)[0]?.key?.toString();
@@ -188,21 +217,39 @@ describe('cluster: six processes over Kafka', () => {
     } finally {
       await broker.restart();
     }
-  }, 60_000);
+    // Back to normal: the gateway with its default buffer, and a new call's event reaches cost-ledger,
+    // whose consumer had lost the broker (kafkajs reconnects with backoff).
+    await cluster.restart('gateway');
+    const after = await chat('after the outage');
+    await expectOneRowEach([after.callId], 60_000);
+  }, 120_000);
 
-  it("carries trace context from the gateway's chat span to cost-ledger's process span", async () => {
-    const traceId = 'c1b2c3d4e5f60718293a4b5c6d7e8f90';
-    await client.chat.completions.create({ model: 'mock/echo', messages: [{ role: 'user', content: 'trace me' }] }, { headers: { traceparent: `00-${traceId}-1122334455667788-01` } });
-    const inTrace = (match: (name: string, group: unknown) => boolean) =>
-      receiver.waitForSpans(1, { filter: (s) => s.traceId === traceId && match(s.name, s.attributes['messaging.consumer.group.name']), timeoutMs: 20_000 });
-    const [chatSpan] = await inTrace((name) => name.startsWith('chat '));
-    expect(chatSpan.resource['service.name']).toBe('tollgate-gateway');
-    const [processed] = await inTrace((name, group) => name === `process ${TOPICS.llmCall}` && group === 'cost-ledger');
-    expect(processed.kind).toBe(5);
-    expect(processed.attributes['messaging.system']).toBe('kafka');
-    expect(processed.attributes['messaging.consumer.group.name']).toBe('cost-ledger');
-    expect(processed.resource['service.name']).toBe('tollgate-cost-ledger');
-    const [sent] = await inTrace((name) => name === `send ${TOPICS.llmCall}`);
-    expect(processed.parentSpanId).toBe(sent.spanId);
+  it("carries each call's trace context from the gateway's chat span to cost-ledger's process span, also when their events share a Produce request", async () => {
+    // Several calls at once: the gateway's publisher coalesces their events into one Produce
+    // request, and each event must still carry its own call's trace context.
+    const traceIds = ['c1b2c3d4e5f60718293a4b5c6d7e8f90', 'd1b2c3d4e5f60718293a4b5c6d7e8f91', 'e1b2c3d4e5f60718293a4b5c6d7e8f92'];
+    await Promise.all(
+      traceIds.map((traceId) =>
+        client.chat.completions.create({ model: 'mock/echo', messages: [{ role: 'user', content: 'trace me' }] }, { headers: { traceparent: `00-${traceId}-1122334455667788-01` } }),
+      ),
+    );
+    for (const traceId of traceIds) {
+      const inTrace = (match: (name: string, group: unknown) => boolean) =>
+        receiver.waitForSpans(1, { filter: (s) => s.traceId === traceId && match(s.name, s.attributes['messaging.consumer.group.name']), timeoutMs: 20_000 }).catch((error: unknown) => {
+          const seen = receiver.spans().filter((s) => s.traceId === traceId).map((s) => `${String(s.resource['service.name'])}: ${s.name}`);
+          const recent = output.filter((line) => line.startsWith('[cost-ledger]') || line.startsWith('[gateway]')).slice(-20);
+          throw new Error(`${error instanceof Error ? error.message : String(error)}; spans of trace ${traceId} so far: [${seen.join(', ')}]; last service output:\n${recent.join('\n')}`);
+        });
+      const [chatSpan] = await inTrace((name) => name.startsWith('chat '));
+      expect(chatSpan.resource['service.name']).toBe('tollgate-gateway');
+      const [processed] = await inTrace((name, group) => name === `process ${TOPICS.llmCall}` && group === 'cost-ledger');
+      expect(processed.kind).toBe(5);
+      expect(processed.attributes['messaging.system']).toBe('kafka');
+      expect(processed.attributes['messaging.consumer.group.name']).toBe('cost-ledger');
+      expect(processed.resource['service.name']).toBe('tollgate-cost-ledger');
+      const sent = await inTrace((name) => name === `send ${TOPICS.llmCall}`);
+      expect(sent).toHaveLength(1);
+      expect(processed.parentSpanId).toBe(sent[0].spanId);
+    }
   });
 });

@@ -218,6 +218,12 @@ OTEL_RESOURCE_ATTRIBUTES (K8S_*); the chart tests hold it to that.
 {{- if eq .name "gateway" }}
 {{- $env = append $env (dict "name" "TOLLGATE_PROVIDER_TIMEOUT_MS" "value" (int $svc.providerTimeoutMs | toString)) }}
 {{- $env = append $env (dict "name" "TOLLGATE_MOCK_LATENCY_MS" "value" (int $svc.mockLatencyMs | toString)) }}
+{{- $env = append $env (dict "name" "TOLLGATE_BUDGET_FAIL_MODE" "value" $svc.budgets.failMode) }}
+{{- $env = append $env (dict "name" "TOLLGATE_BUDGET_DEFAULT_MAX_OUTPUT_TOKENS" "value" (int $svc.budgets.defaultMaxOutputTokens | toString)) }}
+{{- end }}
+{{- if eq .name "cost-ledger" }}
+{{- $env = append $env (dict "name" "TOLLGATE_LEDGER_CONCURRENCY" "value" (int $svc.ledger.concurrency | toString)) }}
+{{- $env = append $env (dict "name" "TOLLGATE_LEDGER_BATCH_SIZE" "value" (int $svc.ledger.batchSize | toString)) }}
 {{- end }}
 {{- if eq .name "guardrails" }}
 {{- $env = append $env (dict "name" "TOLLGATE_BOOTSTRAP_TENANT" "value" $svc.bootstrap.tenant) }}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isMap, isScalar, parseDocument, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { busSettings, loadConfig, type RuntimeEnv } from '@tollgate/platform';
-import { CostLedgerServiceEnvSchema } from '../../../services/cost-ledger/src/config/cost-ledger.config';
+import { CostLedgerServiceEnvSchema, DEFAULT_LEDGER_CONCURRENCY, loadCostLedgerEnv } from '../../../services/cost-ledger/src/config/cost-ledger.config';
 import { GatewayServiceEnvSchema } from '../../../services/gateway/src/config/gateway.config';
 import { GuardrailsServiceEnvSchema } from '../../../services/guardrails/src/config/guardrails.config';
 import { RecoveryServiceEnvSchema } from '../../../services/recovery/src/config/recovery.config';
@@ -392,6 +392,35 @@ describe('environment against the services’ config schemas', () => {
       expect(envOf(deploymentOf(renders.default, name)).get('TOLLGATE_SERVICE')).toBe(name);
       expect(existsSync(join(repoRoot, 'services', name, 'src', 'main.ts'))).toBe(true);
     }
+  });
+});
+
+describe('cost-ledger settings (costLedger.ledger)', () => {
+  const ledgerEnv = (manifests: Manifest[]) => resolvedEnv(deploymentOf(manifests, 'cost-ledger').spec.template.spec.containers[0]);
+
+  it("sets TOLLGATE_LEDGER_CONCURRENCY and TOLLGATE_LEDGER_BATCH_SIZE to the service's own defaults, on the cost-ledger only", () => {
+    const env = ledgerEnv(renders.default);
+    expect(env.TOLLGATE_LEDGER_CONCURRENCY).toBe(String(DEFAULT_LEDGER_CONCURRENCY));
+    expect(env.TOLLGATE_LEDGER_BATCH_SIZE).toBe(String(CostLedgerServiceEnvSchema.shape.TOLLGATE_LEDGER_BATCH_SIZE.parse(undefined)));
+    for (const { name } of SERVICES.filter((s) => s.name !== 'cost-ledger')) {
+      const names = [...envOf(deploymentOf(renders.default, name)).keys()];
+      expect({ service: name, ledger: names.filter((n) => n.startsWith('TOLLGATE_LEDGER_')) }).toEqual({ service: name, ledger: [] });
+    }
+  });
+
+  it('passes costLedger.ledger.concurrency and batchSize through, and the service reads them', () => {
+    const env = ledgerEnv(render([{ costLedger: { ledger: { concurrency: 2048, batchSize: 1000 } } }]));
+    expect(env).toMatchObject({ TOLLGATE_LEDGER_CONCURRENCY: '2048', TOLLGATE_LEDGER_BATCH_SIZE: '1000' });
+    expect(loadCostLedgerEnv(env)).toMatchObject({ TOLLGATE_LEDGER_CONCURRENCY: 2048, TOLLGATE_LEDGER_BATCH_SIZE: 1000 });
+  });
+
+  it("rejects values the service would refuse at start-up, and the same variables in the user's env", () => {
+    expect(errorOf([{ costLedger: { ledger: { concurrency: 0 } } }])).toContain("at '/costLedger/ledger/concurrency'");
+    expect(errorOf([{ costLedger: { ledger: { concurrency: 100_001 } } }])).toContain("at '/costLedger/ledger/concurrency'");
+    expect(errorOf([{ costLedger: { ledger: { batchSize: 5001 } } }])).toContain("at '/costLedger/ledger/batchSize'");
+    expect(errorOf([{ costLedger: { ledger: { batchSize: '500' } } }])).toContain("at '/costLedger/ledger/batchSize'");
+    expect(errorOf([{ costLedger: { ledger: { batchsize: 100 } } }])).toContain("at '/costLedger/ledger': additional properties 'batchsize' not allowed");
+    expect(errorOf([{ costLedger: { env: { TOLLGATE_LEDGER_CONCURRENCY: '64' } } }])).toContain('costLedger sets TOLLGATE_LEDGER_CONCURRENCY in env/extraEnv, but the chart sets it already');
   });
 });
 

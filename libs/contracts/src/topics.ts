@@ -6,6 +6,9 @@ export const TOPICS = {
   llmCall: 'tollgate.llm.call.v1',
   governanceApiKey: 'tollgate.governance.apikey.v1',
   deadLetter: 'tollgate.dlq.v1',
+  costRecorded: 'tollgate.cost.recorded.v1',
+  budgetState: 'tollgate.budget.state.v1',
+  budgetAlert: 'tollgate.budget.alert.v1',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];

@@ -30,7 +30,7 @@ function runtimeWith(publisher: EventPublisher, logger = silentLogger()): Delive
 }
 
 function route(invoke: (event: unknown, ctx: EventContext) => Promise<void>, topic: string = TOPICS.llmCall): EventRoute {
-  return { topic, group: 'cost-ledger', invoke };
+  return { topic, group: 'cost-ledger', concurrency: 1, invoke };
 }
 
 function messageOf(value: unknown, topic: string = TOPICS.llmCall): InboundMessage {

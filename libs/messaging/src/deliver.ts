@@ -2,8 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggerService } from '@nestjs/common';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import { DeadLetterV1, TOPICS, TenantIdSchema, contractForTopic, validateEvent } from '@tollgate/contracts';
-import { ulid } from 'ulid';
+import { DeadLetterV1, TOPICS, TenantIdSchema, contractForTopic, validateEvent, newUlid } from '@tollgate/contracts';
 import { EventRpcContext } from './event-context';
 import type { EventPublisher } from './event-publisher';
 import type { EventRoute } from './event-routes';
@@ -145,7 +144,7 @@ interface DeadLetterCause {
 /** The DLQ event for a message: its bytes verbatim (base64), key and headers, and why. */
 export function buildDeadLetter(message: InboundMessage, group: string, cause: Omit<DeadLetterCause, 'eventId'>, now: Date = new Date()): DeadLetterV1 {
   return {
-    id: ulid(),
+    id: newUlid(),
     type: 'dead-letter',
     version: 1,
     occurredAt: now.toISOString(),

@@ -2,12 +2,14 @@ export { EVENT_PUBLISHER, HEADER_EVENT_TYPE, HEADER_EVENT_VERSION } from './mess
 export type { EventPublisher, OutgoingMessage } from './event-publisher';
 export { buildOutgoingMessage } from './event-publisher';
 export type { EventContext } from './event-context';
-export { ConsumeEvent } from './consume-event.decorator';
-export type { MessagingOptions, RetryOptions, InProcessTransportOptions, KafkaTransportOptions } from './messaging.options';
+export { ConsumeEvent, concurrencyFrom } from './consume-event.decorator';
+export type { ConsumeEventOptions, ProvidedConcurrency } from './consume-event.decorator';
+export type { MessageOrdering } from './keyed-scheduler';
+export type { MessagingOptions, RetryOptions, InProcessTransportOptions, KafkaTransportOptions, KafkaConsumerTuning } from './messaging.options';
 export { MessagingModule } from './messaging.module';
 export { startEventConsumers } from './start-event-consumers';
 export { InProcessBroker } from './in-process/in-process.broker';
-export type { BrokerMessage, BrokerSubscription, MessageSink } from './in-process/in-process.broker';
+export type { BrokerMessage, BrokerSubscription, MessageSink, SubscribeOptions } from './in-process/in-process.broker';
 export { IN_PROCESS_TRANSPORT } from './in-process/in-process.server';
 export { deliver, retryDelayMs, buildDeadLetter } from './deliver';
 export type { InboundMessage, DeliveryOutcome } from './deliver';

@@ -2,12 +2,25 @@ export interface InProcessTransportOptions {
   kind: 'in-process';
 }
 
+/** Consumer group timings (kafkajs defaults when unset: 30 s session, 60 s rebalance, 3 s heartbeat). */
+export interface KafkaConsumerTuning {
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
 export interface KafkaTransportOptions {
   kind: 'kafka';
   brokers: string[];
   clientId: string;
   ssl?: boolean;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  consumer?: KafkaConsumerTuning;
+  /**
+   * How long a published message may wait for others to share its Produce request (Kafka's
+   * linger.ms; 5 ms is the Java client's default since Kafka 4.0). Default 5; 0 sends each tick.
+   */
+  lingerMs?: number;
 }
 
 export interface RetryOptions {

@@ -3,6 +3,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy, On
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { ulid } from 'ulid';
 import type { DeliveryRuntime } from './deliver';
+import type { ProviderLookup } from './event-routes';
 import type { EventServer } from './event-server';
 import type { TransportPublisher } from './event-publisher';
 import { InProcessBroker } from './in-process/in-process.broker';
@@ -47,12 +48,15 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationBootstrap, O
     this.delivery = { system, publisher: this.publisher, retry, logger: new Logger('EventDelivery') };
   }
 
-  /** A Nest transport strategy for this app's handlers, on the configured transport. */
-  createServer(): CustomTransportStrategy & EventServer {
+  /**
+   * A Nest transport strategy for this app's handlers, on the configured transport; `lookup`
+   * resolves concurrencies given as concurrencyFrom(token, ...).
+   */
+  createServer(lookup?: ProviderLookup): CustomTransportStrategy & EventServer {
     const transport = this.options.transport;
-    if (transport.kind === 'kafka') return new KafkaEventServer(transport, this.delivery, this.instanceId);
+    if (transport.kind === 'kafka') return new KafkaEventServer(transport, this.delivery, this.instanceId, lookup);
     if (!this.broker) throw new Error('in-process transport without a broker');
-    return new InProcessEventServer(this.broker, this.delivery);
+    return new InProcessEventServer(this.broker, this.delivery, lookup);
   }
 
   /** Starts the server's deliveries now if the app is initialised, else once it is. */

@@ -4,7 +4,7 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DeadLetterV1, EventValidationError, GovernanceApiKeySnapshotV1, LlmCallV1, TOPICS } from '@tollgate/contracts';
 import type { EventOf } from '@tollgate/contracts';
-import { ConsumeEvent, EVENT_PUBLISHER, HEADER_EVENT_TYPE, HEADER_EVENT_VERSION, InProcessBroker, MessagingModule, startEventConsumers } from './index';
+import { ConsumeEvent, EVENT_PUBLISHER, HEADER_EVENT_TYPE, HEADER_EVENT_VERSION, InProcessBroker, MessagingModule, concurrencyFrom, startEventConsumers } from './index';
 import type { EventContext, EventPublisher } from './index';
 import { llmCallEvent, tenantWithKey } from '@tollgate/testing';
 import { expectEventually } from '@tollgate/testing';
@@ -74,6 +74,19 @@ class DeadLetterWatcher {
   }
 }
 
+const SIMILARITY_SETTINGS = Symbol('SIMILARITY_SETTINGS');
+
+/** Takes its concurrency from a provider, as a service takes it from its validated config. */
+@Controller()
+class ConcurrentSimilarityConsumer {
+  constructor(private readonly probe: Probe) {}
+
+  @ConsumeEvent(LlmCallV1, { group: 'similarity', concurrency: concurrencyFrom(SIMILARITY_SETTINGS, (settings: { concurrency: number }) => settings.concurrency) })
+  onLlmCall(event: LlmCall, ctx: EventContext): Promise<void> {
+    return this.probe.handle('similarity', event, ctx);
+  }
+}
+
 interface Harness {
   app: INestApplication;
   probe: Probe;
@@ -84,11 +97,11 @@ interface Harness {
 const apps: INestApplication[] = [];
 
 /** Builds the app; `beforeStart` runs after compile and before consumers are started. */
-async function startApp(controllers: Type[], beforeStart?: (h: Harness) => Promise<void>): Promise<Harness> {
+async function startApp(controllers: Type[], beforeStart?: (h: Harness) => Promise<void>, retry = { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 }): Promise<Harness> {
   const moduleRef = await Test.createTestingModule({
-    imports: [MessagingModule.forRoot({ transport: { kind: 'in-process' }, retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 } })],
+    imports: [MessagingModule.forRoot({ transport: { kind: 'in-process' }, retry })],
     controllers,
-    providers: [Probe],
+    providers: [Probe, { provide: SIMILARITY_SETTINGS, useValue: { concurrency: 4 } }],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   apps.push(app);
@@ -292,5 +305,78 @@ describe('in-process messaging through Nest', () => {
       onLlmCall(): void {}
     }
     await expect(startApp([CostLedgerConsumer, SecondCostLedgerConsumer])).rejects.toThrow('share the group "cost-ledger"');
+  });
+
+  it("reads a consumer's concurrency from a provider, and dead-letters a failing message while other tenants' go on", async () => {
+    let othersHandledAtLastAttempt = -1;
+    let maxInFlight = 0;
+    const { probe, publisher, broker } = await startApp(
+      [ConcurrentSimilarityConsumer, DeadLetterWatcher],
+      async ({ probe }) => {
+        let inFlight = 0;
+        probe.behaviour.set('similarity', async (event, ctx) => {
+          inFlight += 1;
+          try {
+            if ((event as LlmCall).requestId !== 'req_bad') return await nextTurn();
+            if (ctx.attempt === 3) othersHandledAtLastAttempt = probe.of('similarity').filter((d) => (d.event as LlmCall).requestId !== 'req_bad').length;
+            throw new Error('similarity index unavailable');
+          } finally {
+            maxInFlight = Math.max(maxInFlight, inFlight);
+            inFlight -= 1;
+          }
+        });
+      },
+      { attempts: 3, initialDelayMs: 100, maxDelayMs: 200 },
+    );
+
+    await publisher.publish(LlmCallV1, llmCallEvent({ tenantId: 't_bad', requestId: 'req_bad' }));
+    await publisher.publish(LlmCallV1, llmCallEvent({ tenantId: 't_bad', requestId: 'req_bad_next' }));
+    for (let i = 0; i < 20; i += 1) await publisher.publish(LlmCallV1, llmCallEvent({ tenantId: `t_${i % 5}`, requestId: `req_${i}` }));
+    await expectEventually(() => expect(probe.of('dlq-watch')).toHaveLength(1));
+    await broker.whenIdle();
+
+    expect(probe.of('dlq-watch')[0].event).toMatchObject({ reason: 'handler_failed', consumerGroup: 'similarity', attempts: 3 });
+    // The other tenants' 20 messages were handled while the failing one was being retried...
+    expect(othersHandledAtLastAttempt).toBe(20);
+    // ...its tenant's next one waited for it, and no more than the provided 4 ran at once.
+    expect((probe.of('similarity').at(-1)?.event as LlmCall).requestId).toBe('req_bad_next');
+    expect(maxInFlight).toBeGreaterThan(1);
+    expect(maxInFlight).toBeLessThanOrEqual(4);
+  });
+
+  it("runs one tenant's messages side by side with ordering 'none', at most `concurrency` at once", async () => {
+    @Controller()
+    class UnorderedConsumer {
+      constructor(private readonly probe: Probe) {}
+
+      @ConsumeEvent(LlmCallV1, { group: 'unordered', concurrency: 4, ordering: 'none' })
+      onLlmCall(event: LlmCall, ctx: EventContext): Promise<void> {
+        return this.probe.handle('unordered', event, ctx);
+      }
+    }
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const { probe, publisher, broker } = await startApp([UnorderedConsumer], async ({ probe }) => {
+      probe.behaviour.set('unordered', async () => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        try {
+          await nextTurn();
+          await nextTurn();
+        } finally {
+          inFlight -= 1;
+        }
+      });
+    });
+
+    for (let i = 0; i < 20; i += 1) await publisher.publish(LlmCallV1, llmCallEvent({ tenantId: 't_one', requestId: `req_${i}` }));
+    await broker.whenIdle();
+
+    expect(probe.of('unordered')).toHaveLength(20);
+    expect(maxInFlight).toBe(4);
+  });
+
+  it('refuses an ordering other than key or none', () => {
+    expect(() => ConsumeEvent(LlmCallV1, { group: 'x', ordering: 'tenant' as 'key' })).toThrow("@ConsumeEvent(tollgate.llm.call.v1, group x): ordering must be 'key' or 'none' (got tenant)");
   });
 });

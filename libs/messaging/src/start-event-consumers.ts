@@ -15,7 +15,8 @@ export async function startEventConsumers(app: INestApplication): Promise<void> 
   } catch {
     throw new Error('startEventConsumers: MessagingModule.forRoot(...) is not imported by this application');
   }
-  const server = runtime.createServer();
+  // Concurrencies from concurrencyFrom(token, ...) are read from the app's providers, wherever they are declared.
+  const server = runtime.createServer((token) => app.get(token, { strict: false }));
   // Not inheriting the HTTP app's global filters/pipes: those are written for HTTP requests.
   const microservice = app.connectMicroservice<CustomStrategy>({ strategy: server }, { inheritAppConfig: false });
   await microservice.listen();

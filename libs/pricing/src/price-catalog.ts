@@ -1,69 +1,103 @@
-import Decimal from 'decimal.js';
-import starter from './data/starter-prices.json';
+import type { ModelPrice } from './price';
 
-/** USD per million tokens, as decimal strings; null means "bill at the input (or output) rate". */
-export interface ModelPrice {
-  provider: string;
-  model: string;
-  input: string;
-  output: string;
-  cachedRead: string | null;
-  cacheWrite: string | null;
-  reasoning: string | null;
-  version: string;
-  effectiveFrom: string;
-  source: string;
+function keyOf(provider: string, model: string): string {
+  return `${provider}\u0000${model}`;
 }
-
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cachedReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-}
-
-export interface PricedCost {
-  /** Exact USD as a decimal string, e.g. "0.0000125". */
-  usd: string;
-  priceVersion: string;
-}
-
-const PER_MILLION = new Decimal(1_000_000);
 
 /**
- * Cost of one call, exact. Input tokens include cached ones (the OpenAI convention, which the
- * gateway normalises every provider to); reasoning tokens are part of output tokens.
+ * Names to try for a model, most specific first: providers answer with dated snapshots
+ * (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) of the model the catalog prices.
  */
-export function costOf(usage: TokenUsage, price: ModelPrice): PricedCost {
-  const rate = (value: string | null, fallback: string) => new Decimal(value ?? fallback);
-  const uncachedInput = usage.inputTokens - usage.cachedReadTokens - usage.cacheWriteTokens;
-  if (uncachedInput < 0) throw new RangeError('cached tokens exceed input tokens');
-  const plainOutput = price.reasoning === null ? usage.outputTokens : usage.outputTokens - usage.reasoningTokens;
-  const micro = new Decimal(uncachedInput)
-    .mul(price.input)
-    .plus(new Decimal(usage.cachedReadTokens).mul(rate(price.cachedRead, price.input)))
-    .plus(new Decimal(usage.cacheWriteTokens).mul(rate(price.cacheWrite, price.input)))
-    .plus(new Decimal(plainOutput).mul(price.output))
-    .plus(price.reasoning === null ? 0 : new Decimal(usage.reasoningTokens).mul(price.reasoning));
-  return { usd: micro.div(PER_MILLION).toFixed(), priceVersion: price.version };
+export function modelNameCandidates(model: string): string[] {
+  const undated = model.replace(/-(\d{4}-\d{2}-\d{2}|\d{8})$/, '');
+  return undated === model ? [model] : [model, undated];
 }
 
-/** Prices looked up by provider and model; a model without a price is unpriced, never free. */
+/** Entries of one model ordered by effectiveFrom; an entry listed later wins a tie (a correction). */
+class PriceHistory {
+  private readonly entries: Array<{ from: number; price: ModelPrice }> = [];
+
+  add(price: ModelPrice): void {
+    this.entries.push({ from: Date.parse(price.effectiveFrom), price });
+    // Stable sort: among equal effectiveFrom, insertion order is kept, so the last added wins below.
+    this.entries.sort((a, b) => a.from - b.from);
+  }
+
+  at(instant: number): ModelPrice | undefined {
+    let found: ModelPrice | undefined;
+    for (const entry of this.entries) {
+      if (entry.from <= instant) found = entry.price;
+      else break;
+    }
+    return found;
+  }
+
+  all(): readonly ModelPrice[] {
+    return this.entries.map((entry) => entry.price);
+  }
+}
+
+/**
+ * Prices by provider, model and date: each model has a history of entries, the one in effect at
+ * a call's time prices it. Layers: a tenant's custom prices (withOverrides) are looked up before
+ * the default catalog. A model with no price in effect is unpriced, never free.
+ */
 export class PriceCatalog {
-  private readonly byModel = new Map<string, ModelPrice>();
+  private readonly byModel = new Map<string, PriceHistory>();
 
-  constructor(prices: readonly ModelPrice[]) {
-    for (const price of prices) this.byModel.set(`${price.provider}/${price.model}`, price);
+  constructor(
+    readonly version: string,
+    prices: readonly ModelPrice[],
+    private readonly fallback?: PriceCatalog,
+  ) {
+    for (const price of prices) {
+      const key = keyOf(price.provider, price.model);
+      let history = this.byModel.get(key);
+      if (!history) this.byModel.set(key, (history = new PriceHistory()));
+      history.add(price);
+    }
   }
 
-  find(provider: string, model: string): ModelPrice | undefined {
-    return this.byModel.get(`${provider}/${model}`);
+  /** The entry in effect for `model` at `at`: this layer first (exact name, then undated), then the fallback. */
+  find(provider: string, model: string, at: Date = new Date()): ModelPrice | undefined {
+    const instant = at.getTime();
+    for (const name of modelNameCandidates(model)) {
+      const price = this.byModel.get(keyOf(provider, name))?.at(instant);
+      if (price) return price;
+    }
+    return this.fallback?.find(provider, model, at);
   }
 
-  static starter(): PriceCatalog {
-    return new PriceCatalog(
-      starter.prices.map((p) => ({ ...p, version: starter.version, effectiveFrom: starter.effectiveFrom })),
-    );
+  /** The first of several names (e.g. the routed model, then the model the response names) that has a price. */
+  findAny(provider: string, models: readonly (string | null | undefined)[], at: Date = new Date()): ModelPrice | undefined {
+    for (const model of models) {
+      if (!model) continue;
+      const price = this.find(provider, model, at);
+      if (price) return price;
+    }
+    return undefined;
+  }
+
+  /** Every entry of this layer and the ones below, history included. */
+  entries(): ModelPrice[] {
+    const own = [...this.byModel.values()].flatMap((history) => history.all());
+    return [...own, ...(this.fallback?.entries() ?? [])];
+  }
+
+  /** One entry per provider/model: the one in effect at `at` (custom prices hiding the default). */
+  inEffect(at: Date = new Date()): ModelPrice[] {
+    const seen = new Map<string, ModelPrice>();
+    for (const price of this.entries()) {
+      const key = keyOf(price.provider, price.model);
+      if (seen.has(key)) continue;
+      const current = this.find(price.provider, price.model, at);
+      if (current && current.provider === price.provider && current.model === price.model) seen.set(key, current);
+    }
+    return [...seen.values()].sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
+  }
+
+  /** A catalog where `overrides` (a tenant's custom prices) are consulted before this one. */
+  withOverrides(overrides: readonly ModelPrice[]): PriceCatalog {
+    return overrides.length === 0 ? this : new PriceCatalog(this.version, overrides, this);
   }
 }

@@ -4,6 +4,7 @@ export { ProviderError } from './provider';
 export type {
   ChatProvider,
   ChatMessage,
+  ChatToolCall,
   FinishReason,
   ProviderCallContext,
   ProviderChatRequest,

@@ -4,11 +4,23 @@
  * adapters translate to and from their upstream's wire format and normalise usage.
  */
 
+/** A tool call the model made, in OpenAI's shape (`arguments` is a JSON string, as the model wrote it). */
+export interface ChatToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
 /** A chat message as the gateway validated it (OpenAI shape, text content). */
 export interface ChatMessage {
   role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  /** Null only on an assistant message that carries tool_calls (or, from old clients, an empty turn). */
   content: string | null;
   name?: string;
+  /** Assistant messages: the tool calls the model made in that turn. */
+  tool_calls?: ChatToolCall[];
+  /** Tool messages: the id of the tool call this message answers. */
+  tool_call_id?: string;
 }
 
 export interface ProviderChatRequest {
@@ -50,7 +62,11 @@ export interface ProviderChatResponse {
   usageSource: 'provider' | 'estimated';
   /** USD the upstream itself reported for this call, as a decimal string, when it does. */
   providerCostUsd?: string;
-  /** Tool calls etc. in OpenAI shape, passed back to the client as they came. */
+  /**
+   * Assistant-message fields besides `content` (tool_calls, refusal, annotations, ...) in OpenAI's
+   * shape, passed back to the client as they came; they are spread over the message after
+   * `content`. An answer that is only tool calls carries `content: null` here, as OpenAI sends it.
+   */
   extraMessageFields?: Record<string, unknown>;
 }
 

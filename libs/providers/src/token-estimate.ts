@@ -15,11 +15,13 @@ export function roughTokenCount(text: string): number {
 }
 
 /** Prompt tokens of a chat request by the same rule, with OpenAI's per-message framing. */
-export function roughPromptTokens(messages: ReadonlyArray<Pick<ChatMessage, 'content' | 'name'>>): number {
+export function roughPromptTokens(messages: ReadonlyArray<Pick<ChatMessage, 'content' | 'name'> & Partial<Pick<ChatMessage, 'tool_calls'>>>): number {
   let bytes = 0;
   for (const message of messages) {
     if (message.content) bytes += Buffer.byteLength(message.content, 'utf8');
     if (message.name) bytes += Buffer.byteLength(message.name, 'utf8');
+    // Tool calls the model made are prompt tokens on the next turn: their names and arguments.
+    for (const call of message.tool_calls ?? []) bytes += Buffer.byteLength(call.function.name, 'utf8') + Buffer.byteLength(call.function.arguments, 'utf8');
   }
   return Math.ceil(bytes / 4) + messages.length * TOKENS_PER_MESSAGE + TOKENS_PRIMING_REPLY;
 }

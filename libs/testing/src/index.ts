@@ -1,7 +1,7 @@
 export { createTestDatabase, type TestDatabase } from './database';
 export { expectEventually } from './eventually';
 export { migrationRoundTrip } from './migrations';
-export { llmCallEvent, tenantWithKey } from './fixtures/events';
+export { budgetStateEntry, llmCallEvent, tenantWithKey } from './fixtures/events';
 export { startAppProcess, type AppProcess } from './process';
 export { OtlpHttpReceiver } from './receivers/otlp-http.receiver';
 export { LangfuseReceiver, type LangfuseKeys } from './receivers/langfuse.receiver';

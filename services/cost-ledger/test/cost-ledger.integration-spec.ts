@@ -28,7 +28,7 @@ describe('cost-ledger against real Postgres', () => {
         PlatformModule,
         PersistenceModule.forRoot({ url: db.url, poolSize: 4 }),
         MessagingModule.forRoot({ transport: { kind: 'in-process' } }),
-        CostLedgerModule.register({}),
+        CostLedgerModule.register({ TOLLGATE_LEDGER_BATCH_SIZE: 500, TOLLGATE_BUDGET_STATE_INTERVAL_MS: 1000 }),
       ],
     }).compile();
     app = moduleRef.createNestApplication();
@@ -79,7 +79,7 @@ describe('cost-ledger against real Postgres', () => {
     await ledger.record(priced);
     await ledger.record(unpriced);
     const [p, u] = await Promise.all([logs.findOneByOrFail({ callId: priced.callId }), logs.findOneByOrFail({ callId: unpriced.callId })]);
-    expect(p).toMatchObject({ priceStatus: 'priced', usdCost: '0.002368000000', priceVersion: 'starter-2026-11-01' });
+    expect(p).toMatchObject({ priceStatus: 'priced', usdCost: '0.002368000000', priceVersion: 'catalog-2026-11-21', priceSource: 'default' });
     expect(u).toMatchObject({ priceStatus: 'unpriced', usdCost: null, model: 'gpt-unreleased' });
   });
 

@@ -13,7 +13,7 @@ describe('cost-ledger migrations', () => {
 
   it('go up, down to nothing, and up again in the cost_ledger schema', async () => {
     const result = await migrationRoundTrip(db.url, COST_LEDGER_STORAGE);
-    expect(result.afterUp).toEqual(['migrations', 'model_cost_logs']);
+    expect(result.afterUp).toEqual(['budget_alerts', 'budgets', 'daily_cost_aggregates', 'migrations', 'model_cost_logs', 'reprice_jobs', 'tenant_prices']);
     expect(result.reverted).toBe(COST_LEDGER_STORAGE.migrations.length);
     expect(result.afterDown).toEqual(['migrations']);
     expect(result.afterReUp).toEqual(result.afterUp);

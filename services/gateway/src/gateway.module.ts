@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { ApiKeyDirectoryModule } from '@tollgate/platform';
+import { BudgetsModule } from './budgets';
 import { LlmCallRecorder } from './calls/llm-call.recorder';
 import { ChatCompletionsController } from './chat/chat-completions.controller';
 import { ChatCompletionsService } from './chat/chat-completions.service';
@@ -19,7 +20,7 @@ export class GatewayModule {
   static register(config: GatewayConfig, options: { providerFactory?: ProviderFactory } = {}): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [ApiKeyDirectoryModule, RoutingModule.register(loadRoutingConfig(config))],
+      imports: [ApiKeyDirectoryModule, RoutingModule.register(loadRoutingConfig(config)), BudgetsModule.register(config)],
       controllers: [ChatCompletionsController, EmbeddingsController, ModelsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

@@ -1,15 +1,12 @@
 import { Controller } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import OpenAI from 'openai';
-import { GovernanceApiKeySnapshotV1, LlmCallV1 } from '@tollgate/contracts';
+import { LlmCallV1 } from '@tollgate/contracts';
 import type { LlmCallV1 as LlmCall } from '@tollgate/contracts';
-import { ConsumeEvent, EVENT_PUBLISHER, MessagingModule, startEventConsumers } from '@tollgate/messaging';
-import type { EventPublisher } from '@tollgate/messaging';
-import { ApiKeyDirectory, OpenAiExceptionFilter, PlatformModule, loadConfig } from '@tollgate/platform';
+import { ConsumeEvent } from '@tollgate/messaging';
+import { ApiKeyDirectory } from '@tollgate/platform';
 import { expectEventually, tenantWithKey } from '@tollgate/testing';
-import { GatewayEnvSchema } from '../src/config/gateway.config';
-import { GatewayModule } from '../src/gateway.module';
+import { startGatewayTestApp } from './support/gateway-test-app';
 
 const recorded: LlmCall[] = [];
 
@@ -41,26 +38,10 @@ describe('gateway over real HTTP with the official openai client', () => {
   });
 
   beforeAll(async () => {
-    const config = loadConfig(GatewayEnvSchema, {
-      TOLLGATE_DEPLOYMENTS: JSON.stringify(DEPLOYMENTS),
-      TOLLGATE_RETRY_BASE_MS: '1',
-      TOLLGATE_RETRY_MAX_MS: '5',
-    });
-    const moduleRef = await Test.createTestingModule({
-      imports: [PlatformModule, MessagingModule.forRoot({ transport: { kind: 'in-process' } }), GatewayModule.register(config)],
-      controllers: [LlmCallProbe],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.useGlobalFilters(new OpenAiExceptionFilter());
-    await startEventConsumers(app);
-    await app.listen(0, '127.0.0.1');
-    baseURL = `${await app.getUrl()}/v1`;
-    const publisher = app.get<EventPublisher>(EVENT_PUBLISHER);
-    await publisher.publish(GovernanceApiKeySnapshotV1, acme.snapshot);
-    await publisher.publish(GovernanceApiKeySnapshotV1, euCo.snapshot);
-    const directory = app.get(ApiKeyDirectory);
-    await expectEventually(() => expect(directory.resolve(euCo.key)?.region).toBe('eu'));
-    await expectEventually(() => expect(directory.resolve(acme.key)).toBeDefined());
+    const started = await startGatewayTestApp({ TOLLGATE_DEPLOYMENTS: JSON.stringify(DEPLOYMENTS), TOLLGATE_RETRY_BASE_MS: '1', TOLLGATE_RETRY_MAX_MS: '5' }, [LlmCallProbe]);
+    ({ app, baseURL } = started);
+    await started.addTenants(acme, euCo);
+    expect(app.get(ApiKeyDirectory).resolve(euCo.key)?.region).toBe('eu');
   });
 
   afterAll(async () => {
@@ -126,6 +107,24 @@ describe('gateway over real HTTP with the official openai client', () => {
     });
     expect(event.attempts.length).toBeGreaterThan(1);
     expect(event.attempts.every((a) => a.status === 429 && a.errorClass === 'rate_limited')).toBe(true);
+  });
+
+  it('stops the upstream call when the client of a JSON completion hangs up, and records why', async () => {
+    // The mock would take 5 s; the client gives up after 200 ms.
+    const slow = { model: 'mock/echo', messages: [{ role: 'user', content: 'hang up on me' }], mock: { latency_ms: 5000 } } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 200);
+    await expect(client().chat.completions.create(slow, { signal: abort.signal })).rejects.toThrow();
+    clearTimeout(timer);
+    const event = await expectEventually(() => {
+      const found = recorded.find((e) => e.promptStats?.characters === 'hang up on me'.length);
+      if (!found) throw new Error('no llm.call for the abandoned call yet');
+      return found;
+    });
+    expect(event).toMatchObject({ outcome: 'failed', error: { type: 'client_disconnected' } });
+    // Stopped when the client left, not when the mock would have answered.
+    expect(event.latencyMs).toBeLessThan(4000);
+    expect(event.attempts).toHaveLength(1);
   });
 
   it('serves embeddings as floats and as base64', async () => {

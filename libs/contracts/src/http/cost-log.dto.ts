@@ -8,6 +8,7 @@ export interface CostLogDto {
   user_id: string | null;
   api_key_id: string;
   agent_id: string | null;
+  /** The call's x-tollgate-workflow-id (stored as workflow_execution_id). */
   workflow_id: string | null;
   node_id: string | null;
   session_id: string | null;
@@ -24,6 +25,13 @@ export interface CostLogDto {
   price_status: 'priced' | 'unpriced';
   price_version: string | null;
   provider_cost_usd: string | null;
+  /** provider_cost_usd is more than 1% away from usd_cost. */
+  cost_mismatch: boolean;
+  /** `default` catalog or the tenant's `tenant` custom price; null when unpriced. */
+  price_source: 'default' | 'tenant' | null;
+  operation: 'chat' | 'embeddings';
+  /** Set when a price correction re-priced the row. */
+  repriced_at: string | null;
   outcome: string;
   stream: boolean;
   occurred_at: string;

@@ -4,6 +4,7 @@ import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { deliver } from '../deliver';
 import type { DeliveryRuntime } from '../deliver';
 import { collectEventRoutes } from '../event-routes';
+import type { ProviderLookup } from '../event-routes';
 import type { EventServer } from '../event-server';
 import type { BrokerSubscription, InProcessBroker } from './in-process.broker';
 
@@ -12,7 +13,9 @@ export const IN_PROCESS_TRANSPORT = Symbol('tollgate-in-process');
 
 /**
  * Nest custom transport strategy for the in-process bus: one broker subscription per
- * (topic, group) entry of Nest's handler registry, each delivered through the shared deliver().
+ * (topic, group) entry of Nest's handler registry, each delivered through the shared deliver(),
+ * up to the route's concurrency at a time (one key's messages one after another unless the route's
+ * ordering is 'none').
  */
 export class InProcessEventServer extends Server implements CustomTransportStrategy, EventServer {
   override transportId = IN_PROCESS_TRANSPORT;
@@ -26,6 +29,7 @@ export class InProcessEventServer extends Server implements CustomTransportStrat
   constructor(
     private readonly broker: InProcessBroker,
     private readonly runtime: DeliveryRuntime,
+    private readonly lookup?: ProviderLookup,
   ) {
     super();
   }
@@ -34,8 +38,10 @@ export class InProcessEventServer extends Server implements CustomTransportStrat
   listen(callback: (error?: unknown) => void): void {
     if (this.listening) return callback();
     try {
-      const routes = collectEventRoutes(this.getHandlers(), this.logger);
-      this.subscriptions = routes.map((route) => this.broker.subscribe(route.topic, route.group, (message) => deliver(message, route, this.runtime)));
+      const routes = collectEventRoutes(this.getHandlers(), this.logger, this.lookup);
+      this.subscriptions = routes.map((route) =>
+        this.broker.subscribe(route.topic, route.group, (message) => deliver(message, route, this.runtime), { concurrency: route.concurrency, ordering: route.ordering }),
+      );
       this.listening = true;
       callback();
     } catch (error) {
@@ -51,7 +57,8 @@ export class InProcessEventServer extends Server implements CustomTransportStrat
   }
 
   /**
-   * Drains this server's queues, including messages handlers publish meanwhile, then unsubscribes.
+   * Drains this server's queues (every message in flight included), and messages handlers publish
+   * meanwhile, then unsubscribes.
    * In memory nothing survives the process, so stopping earlier would lose accepted events.
    */
   stopDelivering(): Promise<void> {

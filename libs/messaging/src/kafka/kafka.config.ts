@@ -5,7 +5,7 @@ import { Partitioners } from 'kafkajs';
 import type { EventRoute } from '../event-routes';
 import type { OutgoingMessage } from '../event-publisher';
 import { CONSUMER_GROUP_PREFIX } from '../messaging.constants';
-import type { KafkaTransportOptions } from '../messaging.options';
+import type { KafkaConsumerTuning, KafkaTransportOptions } from '../messaging.options';
 
 type NestKafkaOptions = Required<KafkaOptions>['options'];
 
@@ -46,10 +46,15 @@ export function kafkaServerOptions(transport: KafkaTransportOptions): NestKafkaO
  * kafkajs consumer settings for one group. A Fetch long-polls up to maxWaitTimeInMs, and kafkajs'
  * disconnect() waits for the poll in flight: at kafkajs' default (5 s) every stop and every
  * rolling restart of an idle service took five seconds. One second keeps stops quick at the cost
- * of one empty Fetch per partition leader per second when idle.
+ * of one empty Fetch per partition leader per second when idle. Group timings stay kafkajs'
+ * unless `tuning` sets them.
  */
-export function kafkaConsumerConfig(groupId: string): ConsumerConfig {
-  return { groupId, maxWaitTimeInMs: 1_000 };
+export function kafkaConsumerConfig(groupId: string, tuning: KafkaConsumerTuning = {}): ConsumerConfig {
+  const config: ConsumerConfig = { groupId, maxWaitTimeInMs: 1_000 };
+  if (tuning.sessionTimeoutMs !== undefined) config.sessionTimeout = tuning.sessionTimeoutMs;
+  if (tuning.rebalanceTimeoutMs !== undefined) config.rebalanceTimeout = tuning.rebalanceTimeoutMs;
+  if (tuning.heartbeatIntervalMs !== undefined) config.heartbeatInterval = tuning.heartbeatIntervalMs;
+  return config;
 }
 
 /** The kafkajs message for an outgoing Tollgate message (Nest's KafkaRequestSerializer keeps key and headers). */

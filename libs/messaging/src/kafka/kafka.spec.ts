@@ -62,7 +62,7 @@ describe('Kafka client settings', () => {
 });
 
 describe('Kafka consumer groups', () => {
-  const route = (topic: string, group: string): EventRoute => ({ topic, group, invoke: async () => undefined });
+  const route = (topic: string, group: string): EventRoute => ({ topic, group, concurrency: 1, invoke: async () => undefined });
 
   it('shares tollgate.<group> across replicas, and gives each instance its own group on compacted topics', () => {
     const plans = planKafkaConsumers(
@@ -81,10 +81,10 @@ describe('Kafka consumer groups', () => {
 describe('KafkaEventPublisher', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  it('sends through ClientKafka with the key, headers and acks=all, and resolves once the broker acknowledged', async () => {
-    const send = jest.fn(async () => [{ topicName: TOPICS.llmCall, partition: 0, errorCode: 0 }]);
-    const producer = { send, disconnect: jest.fn(async () => undefined) };
-    // Stands in for the broker connection only: ClientKafka's emit, serializer and dispatch are real.
+  it('sends through the kafkajs producer with the key, headers and acks=all, and resolves once the broker acknowledged', async () => {
+    const sendBatch = jest.fn(async () => [{ topicName: TOPICS.llmCall, partition: 0, errorCode: 0 }]);
+    const producer = { sendBatch, disconnect: jest.fn(async () => undefined) };
+    // Stands in for the broker connection only.
     jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async function (this: ClientKafka) {
       (this as unknown as { _producer: unknown })._producer = producer;
       return producer as never;
@@ -94,16 +94,36 @@ describe('KafkaEventPublisher', () => {
 
     await publisher.publish(LlmCallV1, event);
 
-    expect(send).toHaveBeenCalledTimes(1);
-    expect(send).toHaveBeenCalledWith({
-      topic: TOPICS.llmCall,
+    expect(sendBatch).toHaveBeenCalledTimes(1);
+    expect(sendBatch).toHaveBeenCalledWith({
       acks: -1,
-      messages: [{ key: 't_9', value: expect.any(String), headers: { 'tollgate-event-type': 'llm.call', 'tollgate-event-version': '1' } }],
+      topicMessages: [{ topic: TOPICS.llmCall, messages: [{ key: 't_9', value: expect.any(String), headers: { 'tollgate-event-type': 'llm.call', 'tollgate-event-version': '1' } }] }],
     });
-    const [record] = send.mock.calls[0] as unknown as [{ messages: Array<{ value: string }> }];
-    expect(JSON.parse(record.messages[0].value)).toEqual(event);
+    const [record] = sendBatch.mock.calls[0] as unknown as [{ topicMessages: Array<{ messages: Array<{ value: string }> }> }];
+    expect(JSON.parse(record.topicMessages[0].messages[0].value)).toEqual(event);
     await publisher.close();
     expect(producer.disconnect).toHaveBeenCalled();
+  });
+
+  it('sends the events published within the linger time in one Produce request, and rejects each of them when it fails', async () => {
+    let fail = false;
+    const sendBatch = jest.fn(async () => {
+      if (fail) throw new Error('broker gone');
+      return [];
+    });
+    jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async () => ({ sendBatch, disconnect: async () => undefined }) as never);
+    const publisher = new KafkaEventPublisher({ ...transport, lingerMs: 20 });
+
+    await Promise.all([1, 2, 3].map((n) => publisher.publish(LlmCallV1, llmCallEvent({ tenantId: `t_${n}` }))));
+    expect(sendBatch).toHaveBeenCalledTimes(1);
+    const [record] = sendBatch.mock.calls[0] as unknown as [{ topicMessages: Array<{ messages: Array<{ key: string }> }> }];
+    expect(record.topicMessages[0].messages.map((m) => m.key)).toEqual(['t_1', 't_2', 't_3']);
+
+    fail = true;
+    const results = await Promise.allSettled([1, 2].map((n) => publisher.publish(LlmCallV1, llmCallEvent({ tenantId: `t_${n}` }))));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(sendBatch).toHaveBeenCalledTimes(2);
+    await publisher.close();
   });
 
   it('rejects an invalid event without sending', async () => {

@@ -1,10 +1,10 @@
+import { newUlid } from '@tollgate/contracts';
 import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import type { DynamicModule, LogLevel, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import { ulid } from 'ulid';
 import { startEventConsumers } from '@tollgate/messaging';
 import { getTelemetry } from '@tollgate/telemetry';
 import { OpenAiExceptionFilter } from '../errors/openai-exception.filter';
@@ -37,7 +37,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Every response names its request; a well-formed incoming x-request-id is kept. */
 function requestId(req: Request, res: Response, next: NextFunction): void {
   const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${ulid()}`;
+  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${newUlid()}`;
   req.headers['x-request-id'] = id;
   res.setHeader('x-request-id', id);
   next();
@@ -55,6 +55,8 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Run
     logger: LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1),
   });
   app.disable('x-powered-by');
+  // API responses are never revalidated: hashing every JSON body for an ETag is wasted CPU.
+  app.set('etag', false);
   app.use(requestId);
   app.useBodyParser('json', { limit: options.maxBodyBytes });
   app.useGlobalFilters(new OpenAiExceptionFilter());

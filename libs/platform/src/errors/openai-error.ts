@@ -3,9 +3,13 @@ import type { OpenAiErrorBody, OpenAiErrorType } from '@tollgate/contracts';
 
 /** An error a client sees, already in OpenAI's shape. */
 export class OpenAiHttpError extends HttpException {
-  constructor(status: number, type: OpenAiErrorType, message: string, options: { param?: string | null; code?: string | null } = {}) {
+  /** Response headers the error adds (e.g. `x-should-retry`), set by OpenAiExceptionFilter. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, type: OpenAiErrorType, message: string, options: { param?: string | null; code?: string | null; headers?: Record<string, string> } = {}) {
     const body: OpenAiErrorBody = { error: { message, type, param: options.param ?? null, code: options.code ?? null } };
     super(body, status);
+    this.headers = options.headers ?? {};
   }
 
   static invalidRequest(message: string, param: string | null = null, code: string | null = null): OpenAiHttpError {

@@ -2,7 +2,7 @@ import { Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { OpenAiErrorBody, OpenAiErrorType } from '@tollgate/contracts';
-import { isOpenAiErrorBody } from './openai-error';
+import { OpenAiHttpError, isOpenAiErrorBody } from './openai-error';
 
 /** body-parser's errors carry a `type` and a status; they reach us before any controller. */
 interface BodyParserError {
@@ -44,6 +44,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    if (exception instanceof OpenAiHttpError) for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
     res.status(status).json(body);
   }
 

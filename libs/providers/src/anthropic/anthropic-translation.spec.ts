@@ -1,5 +1,8 @@
 import { ProviderError } from '../provider';
-import { ANTHROPIC_DEFAULT_MAX_TOKENS, AnthropicStreamTranslator, finishReasonFromAnthropic, toAnthropicRequest, usageFromAnthropic } from './anthropic-translation';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ANTHROPIC_DEFAULT_MAX_TOKENS, AnthropicStreamTranslator, finishReasonFromAnthropic, fromAnthropicMessage, toAnthropicRequest, usageFromAnthropic } from './anthropic-translation';
+import type { AnthropicStreamEvent } from './anthropic-translation';
 
 describe('chat → Anthropic Messages', () => {
   it('moves system and developer messages to system, merges same-role turns, and maps the sampling fields', () => {
@@ -84,6 +87,90 @@ describe('chat → Anthropic Messages', () => {
     expect(body).not.toHaveProperty('seed');
     const required = toAnthropicRequest({ model: 'm', messages: [], extra: { tools: [{ type: 'function', function: { name: 'x' } }], tool_choice: 'required' } }, false);
     expect(required.tool_choice).toEqual({ type: 'any' });
+  });
+});
+
+describe('tool calling, chat → Messages', () => {
+  const call = (id: string, args: string) => ({ id, type: 'function' as const, function: { name: 'get_weather', arguments: args } });
+  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+
+  it('turns assistant tool_calls into tool_use blocks and tool messages into one user turn of tool_result blocks', () => {
+    const body = toAnthropicRequest(
+      {
+        model: 'claude-sonnet-4-5',
+        messages: [
+          { role: 'user', content: 'Weather in Paris and Lyon?' },
+          { role: 'assistant', content: null, tool_calls: [call('toolu_1', '{"city":"Paris"}'), call('toolu_2', '')] },
+          { role: 'tool', tool_call_id: 'toolu_1', content: '18 C' },
+          { role: 'tool', tool_call_id: 'toolu_2', content: '' },
+          { role: 'user', content: 'Which is warmer?' },
+        ],
+        extra: { tools },
+      },
+      false,
+    );
+    expect(body.messages).toEqual([
+      { role: 'user', content: 'Weather in Paris and Lyon?' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+          // OpenAI allows empty arguments for a function without parameters; Anthropic wants an object.
+          { type: 'tool_use', id: 'toolu_2', name: 'get_weather', input: {} },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_1', content: '18 C' },
+          { type: 'tool_result', tool_use_id: 'toolu_2' },
+          { type: 'text', text: 'Which is warmer?' },
+        ],
+      },
+    ]);
+  });
+
+  it('turns parallel_tool_calls: false into disable_parallel_tool_use', () => {
+    const ask = (extra: Record<string, unknown>) => toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], extra: { tools, ...extra } }, false).tool_choice;
+    expect(ask({ parallel_tool_calls: false })).toEqual({ type: 'auto', disable_parallel_tool_use: true });
+    expect(ask({ parallel_tool_calls: false, tool_choice: 'required' })).toEqual({ type: 'any', disable_parallel_tool_use: true });
+    expect(ask({ parallel_tool_calls: false, tool_choice: 'none' })).toEqual({ type: 'none' });
+    expect(ask({ parallel_tool_calls: true })).toBeUndefined();
+  });
+
+  it('refuses arguments that are not a JSON object as a client error naming the message', () => {
+    const translate = () => toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [call('toolu_1', '{"city": "Par')] }] }, false);
+    expect(translate).toThrow(ProviderError);
+    expect(translate).toThrow(expect.objectContaining({ errorClass: 'client_error', status: 400 }));
+    expect(translate).toThrow(/messages\[1\]\.tool_calls\[0\]\.function\.arguments/);
+  });
+});
+
+describe('tool calling, Messages → chat', () => {
+  const fixture = (name: string): string => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
+
+  it('turns text and tool_use blocks into content and tool_calls with JSON-string arguments', () => {
+    const reply = fromAnthropicMessage(JSON.parse(fixture('message-tool-use.json')), 'claude');
+    expect(reply).toMatchObject({ content: "I'll check the current weather in Paris.", finishReason: 'tool_calls' });
+    expect(reply.extraMessageFields).toEqual({
+      tool_calls: [{ id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' } }],
+    });
+  });
+
+  it('streams content_block_start tool_use and input_json_delta as tool_calls deltas: index, id, name, then argument fragments', () => {
+    const translator = new AnthropicStreamTranslator('anthropic deployment "x"', 'claude');
+    const events = fixture('message-stream-tool-use.sse')
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => translator.next(JSON.parse(line.slice(6)) as AnthropicStreamEvent))
+      .filter((event) => event !== undefined);
+    expect(events).toEqual([
+      { type: 'delta', content: 'Let me check the weather.' },
+      { type: 'delta', content: '', raw: { tool_calls: [{ index: 0, id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', type: 'function', function: { name: 'get_weather', arguments: '' } }] } },
+      { type: 'delta', content: '', raw: { tool_calls: [{ index: 0, function: { arguments: '{"city": "Par' } }] } },
+      { type: 'delta', content: '', raw: { tool_calls: [{ index: 0, function: { arguments: 'is"}' } }] } },
+      expect.objectContaining({ type: 'finish', finishReason: 'tool_calls' }),
+    ]);
   });
 });
 

@@ -16,9 +16,25 @@ export interface AnthropicTextBlock {
   text: string;
 }
 
+export interface AnthropicToolUseBlock {
+  type: 'tool_use';
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+export interface AnthropicToolResultBlock {
+  type: 'tool_result';
+  tool_use_id: string;
+  content?: string;
+}
+
+/** Content blocks Tollgate sends (text, and the tool round trip). */
+export type AnthropicRequestBlock = AnthropicTextBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+
 export interface AnthropicMessageParam {
   role: 'user' | 'assistant';
-  content: string | AnthropicTextBlock[];
+  content: string | AnthropicRequestBlock[];
 }
 
 export interface AnthropicTool {
@@ -38,7 +54,7 @@ export interface AnthropicMessagesRequest {
   metadata?: { user_id: string };
   stream?: true;
   tools?: AnthropicTool[];
-  tool_choice?: { type: 'auto' | 'any' | 'none' } | { type: 'tool'; name: string };
+  tool_choice?: { type: 'none' } | { type: 'auto' | 'any'; disable_parallel_tool_use?: boolean } | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean };
 }
 
 export interface AnthropicUsage {
@@ -103,33 +119,71 @@ function translateToolChoice(choice: unknown): AnthropicMessagesRequest['tool_ch
 }
 
 /**
+ * A tool call's arguments as Anthropic's `input` object. OpenAI carries them as the JSON string
+ * the model wrote; Anthropic wants the object. A string that is not a JSON object cannot be sent
+ * as it is, and guessing would change what the model said: the request is refused (400).
+ */
+function toolInput(label: string, argumentsJson: string, where: string): unknown {
+  if (argumentsJson.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(argumentsJson);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed;
+  const message = `${where}: the arguments must be a JSON object to be sent to an Anthropic model`;
+  throw new ProviderError(`${label} cannot translate the request: ${message}`, 'client_error', {
+    status: 400,
+    upstreamBody: { error: { message, type: 'invalid_request_error', param: where, code: null } },
+  });
+}
+
+/**
  * The Messages request for a chat request:
  *  - system and developer messages → top-level `system` (joined by blank lines);
- *  - tool results → user turns (the contract carries no tool_call_id to build tool_result blocks);
+ *  - assistant `tool_calls` → `tool_use` blocks after the turn's text (arguments parsed to `input`);
+ *  - `tool` messages → `tool_result` blocks in a user turn (Anthropic has no tool role), so
+ *    consecutive tool results, and a user message right after them, form one user message with
+ *    the results first, as Anthropic requires; a tool message without tool_call_id (never from
+ *    the gateway, which validates it) stays a plain user text;
  *  - consecutive same-role turns merged (Anthropic requires alternation), empty ones dropped
- *    (Anthropic rejects empty text blocks);
+ *    (Anthropic rejects empty text blocks); a turn that is one text stays a plain string;
  *  - max_tokens defaults to ANTHROPIC_DEFAULT_MAX_TOKENS; temperature is capped at Anthropic's 1;
- *  - stop → stop_sequences, user → metadata.user_id, OpenAI function tools and tool_choice
- *    translated; other OpenAI-only fields (response_format, seed, ...) have no equivalent and are dropped.
+ *  - stop → stop_sequences, user → metadata.user_id, OpenAI function tools, tool_choice and
+ *    `parallel_tool_calls: false` (→ `disable_parallel_tool_use`) translated; other OpenAI-only
+ *    fields (response_format, seed, ...) have no equivalent and are dropped.
  */
-export function toAnthropicRequest(request: ProviderChatRequest, stream: boolean): AnthropicMessagesRequest {
+export function toAnthropicRequest(request: ProviderChatRequest, stream: boolean, label = 'anthropic'): AnthropicMessagesRequest {
   const system: string[] = [];
-  const turns: { role: 'user' | 'assistant'; texts: string[] }[] = [];
-  for (const message of request.messages) {
-    if (!message.content) continue;
+  const turns: { role: 'user' | 'assistant'; blocks: AnthropicRequestBlock[] }[] = [];
+  const add = (role: 'user' | 'assistant', blocks: AnthropicRequestBlock[]): void => {
+    if (blocks.length === 0) return;
+    const last = turns.at(-1);
+    if (last?.role === role) last.blocks.push(...blocks);
+    else turns.push({ role, blocks });
+  };
+  for (const [i, message] of request.messages.entries()) {
     if (message.role === 'system' || message.role === 'developer') {
-      system.push(message.content);
+      if (message.content) system.push(message.content);
       continue;
     }
-    const role = message.role === 'assistant' ? 'assistant' : 'user';
-    const last = turns.at(-1);
-    if (last?.role === role) last.texts.push(message.content);
-    else turns.push({ role, texts: [message.content] });
+    if (message.role === 'tool' && message.tool_call_id !== undefined) {
+      add('user', [{ type: 'tool_result', tool_use_id: message.tool_call_id, ...(message.content ? { content: message.content } : {}) }]);
+      continue;
+    }
+    const blocks: AnthropicRequestBlock[] = message.content ? [{ type: 'text', text: message.content }] : [];
+    if (message.role === 'assistant') {
+      for (const [j, call] of (message.tool_calls ?? []).entries()) {
+        blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(label, call.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) });
+      }
+    }
+    add(message.role === 'assistant' ? 'assistant' : 'user', blocks);
   }
   const body: AnthropicMessagesRequest = {
     model: request.model,
     max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-    messages: turns.map(({ role, texts }) => ({ role, content: texts.length === 1 ? texts[0] : texts.map((text) => ({ type: 'text', text })) })),
+    messages: turns.map(({ role, blocks }) => ({ role, content: blocks.length === 1 && blocks[0].type === 'text' ? blocks[0].text : blocks })),
   };
   if (system.length > 0) body.system = system.join('\n\n');
   // OpenAI's range is 0–2, Anthropic's 0–1: an alias routed to Claude must not turn 1.5 into a 400.
@@ -140,7 +194,11 @@ export function toAnthropicRequest(request: ProviderChatRequest, stream: boolean
   const tools = translateTools(request.extra?.tools);
   if (tools) {
     body.tools = tools;
-    const toolChoice = translateToolChoice(request.extra?.tool_choice);
+    let toolChoice = translateToolChoice(request.extra?.tool_choice);
+    if (request.extra?.parallel_tool_calls === false) {
+      toolChoice ??= { type: 'auto' };
+      if (toolChoice.type !== 'none') toolChoice = { ...toolChoice, disable_parallel_tool_use: true };
+    }
     if (toolChoice) body.tool_choice = toolChoice;
   }
   if (stream) body.stream = true;
@@ -202,7 +260,8 @@ export function fromAnthropicMessage(message: AnthropicMessage, requestedModel: 
     finishReason: finishReasonFromAnthropic(message.stop_reason),
     usage: usageFromAnthropic(message.usage),
     usageSource: 'provider',
-    ...(toolCalls.length > 0 ? { extraMessageFields: { tool_calls: toolCalls } } : {}),
+    // A tool-call-only answer has `content: null` in OpenAI's shape.
+    ...(toolCalls.length > 0 ? { extraMessageFields: content ? { tool_calls: toolCalls } : { content: null, tool_calls: toolCalls } } : {}),
   };
 }
 

@@ -17,6 +17,40 @@ const request: ProviderChatRequest = {
   user: 'end-user-7',
 };
 
+/** An OpenAI-shaped second turn: the model's two parallel tool calls, then both results. */
+const toolRoundTrip: ProviderChatRequest = {
+  model: 'claude-sonnet-4-5',
+  messages: [
+    { role: 'system', content: 'You are a weather assistant.' },
+    { role: 'user', content: 'What is the weather in Paris and in Lyon?' },
+    {
+      role: 'assistant',
+      content: "I'll look both up.",
+      tool_calls: [
+        { id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' } },
+        { id: 'toolu_01B7xKq2Fj4kLmN8pQrS3tUv', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Lyon", "unit": "celsius"}' } },
+      ],
+    },
+    { role: 'tool', tool_call_id: 'toolu_01A09q90qw90lq917835lq9', content: '{"temperature": 18, "conditions": "cloudy"}' },
+    { role: 'tool', tool_call_id: 'toolu_01B7xKq2Fj4kLmN8pQrS3tUv', content: '{"temperature": 21, "conditions": "sunny"}' },
+  ],
+  maxTokens: 1024,
+  extra: {
+    tools: [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Get the current weather in a given city',
+          parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } }, required: ['city'] },
+        },
+      },
+    ],
+    tool_choice: 'auto',
+    parallel_tool_calls: true,
+  },
+};
+
 const deltaText = (events: ProviderStreamEvent[]): string => events.flatMap((e) => (e.type === 'delta' ? [e.content] : [])).join('');
 
 describe('Anthropic adapter', () => {
@@ -71,6 +105,26 @@ describe('Anthropic adapter', () => {
     expect(reply.extraMessageFields).toEqual({
       tool_calls: [{ id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' } }],
     });
+  });
+
+  it('sends a tool round trip as tool_use and tool_result blocks (recorded request shape)', async () => {
+    upstream.answer(json(200, read('message.json')));
+    await provider.complete(toolRoundTrip, noAbort());
+    expect(upstream.lastRequest.body).toEqual(JSON.parse(read('messages-request-tool-result.json')));
+  });
+
+  it('answers a tool-use-only message with content null and every tool call, in order', async () => {
+    upstream.answer(json(200, read('message-tool-use-only.json')));
+    const reply = await provider.complete(toolRoundTrip, noAbort());
+    expect(reply.finishReason).toBe('tool_calls');
+    expect(reply.extraMessageFields).toEqual({
+      content: null,
+      tool_calls: [
+        { id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' } },
+        { id: 'toolu_01B7xKq2Fj4kLmN8pQrS3tUv', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Lyon","unit":"celsius"}' } },
+      ],
+    });
+    expect(reply.usage).toMatchObject({ inputTokens: 512, outputTokens: 121 });
   });
 
   it('streams text deltas and finishes with usage from message_start and message_delta', async () => {

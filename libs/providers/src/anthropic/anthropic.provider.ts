@@ -26,13 +26,13 @@ export class AnthropicProvider implements ChatProvider {
   }
 
   async complete(request: ProviderChatRequest, context: ProviderCallContext): Promise<ProviderChatResponse> {
-    const message = (await this.http.postJson('/v1/messages', this.headers, toAnthropicRequest(request, false), context.signal)) as AnthropicMessage;
+    const message = (await this.http.postJson('/v1/messages', this.headers, toAnthropicRequest(request, false, this.options.label), context.signal)) as AnthropicMessage;
     return fromAnthropicMessage(message, request.model);
   }
 
   async *stream(request: ProviderChatRequest, context: ProviderCallContext): AsyncGenerator<ProviderStreamEvent> {
     const { signal } = context;
-    const body = await this.http.openStream('/v1/messages', this.headers, toAnthropicRequest(request, true), signal);
+    const body = await this.http.openStream('/v1/messages', this.headers, toAnthropicRequest(request, true, this.options.label), signal);
     const translator = new AnthropicStreamTranslator(this.options.label, request.model);
     let deltas = 0;
     let finish: ProviderStreamEvent | undefined;

@@ -11,6 +11,16 @@ export interface MockBehaviour {
   retryAfterSeconds?: number;
   hang: boolean;
   cutStreamAfterChunks?: number;
+  /** Answer with this tool call instead of text (per request only). */
+  toolCall?: MockToolCall;
+}
+
+/** `mock.tool_call`: which tool to call (default: the request's first function tool) and with what. */
+export interface MockToolCall {
+  name?: string;
+  /** An object (serialised as JSON) or the raw arguments string; default `{}`. */
+  arguments?: string | Record<string, unknown>;
+  id?: string;
 }
 
 /**
@@ -24,6 +34,16 @@ const RequestFaultsSchema = z.strictObject({
   retry_after_seconds: z.number().min(0).optional(),
   hang: z.boolean().optional(),
   cut_stream_after_chunks: z.number().int().min(0).optional(),
+  tool_call: z
+    .union([
+      z.literal(true),
+      z.strictObject({
+        name: z.string().min(1).max(64).optional(),
+        arguments: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+        id: z.string().min(1).max(256).optional(),
+      }),
+    ])
+    .optional(),
 });
 
 export function configuredBehaviour(deployment: Deployment): MockBehaviour {
@@ -58,5 +78,6 @@ export function behaviourFor(configured: MockBehaviour, label: string, request: 
     retryAfterSeconds: f.retry_after_seconds ?? configured.retryAfterSeconds,
     hang: f.hang ?? configured.hang,
     cutStreamAfterChunks: f.cut_stream_after_chunks ?? configured.cutStreamAfterChunks,
+    ...(f.tool_call !== undefined ? { toolCall: f.tool_call === true ? {} : f.tool_call } : {}),
   };
 }

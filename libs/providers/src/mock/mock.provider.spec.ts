@@ -173,6 +173,64 @@ describe('mock provider', () => {
     });
   });
 
+  describe('tool calls (request.extra.mock.tool_call)', () => {
+    const provider = mock();
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
+
+    it('answers with the asked tool call, deterministically, content null and finish tool_calls', async () => {
+      const request = ask('Weather in Paris?', { tools, mock: { tool_call: { arguments: { city: 'Paris' } } } });
+      const first = await provider.complete(request, noAbort());
+      expect(first).toMatchObject({ content: '', finishReason: 'tool_calls' });
+      expect(first.extraMessageFields).toEqual({
+        content: null,
+        tool_calls: [{ id: expect.stringMatching(/^call_mock_[0-9a-f]{24}$/), type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+      });
+      expect(await provider.complete(request, noAbort())).toEqual(first);
+      expect(first.usage.outputTokens).toBeGreaterThan(0);
+    });
+
+    it('takes an explicit name, id and raw arguments string; `true` calls the first tool with {}', async () => {
+      const named = await provider.complete(ask('x', { mock: { tool_call: { name: 'lookup', id: 'call_1', arguments: '{"q":1}' } } }), noAbort());
+      expect(named.extraMessageFields?.tool_calls).toEqual([{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":1}' } }]);
+      const first = await provider.complete(ask('x', { tools, mock: { tool_call: true } }), noAbort());
+      expect(first.extraMessageFields?.tool_calls).toEqual([expect.objectContaining({ function: { name: 'get_weather', arguments: '{}' } })]);
+    });
+
+    it('rejects a tool call with no tool to call as a client error', async () => {
+      const error = await rejection(provider.complete(ask('x', { mock: { tool_call: true } }), noAbort()));
+      expect(error).toMatchObject({ errorClass: 'client_error', status: 400 });
+    });
+
+    it('streams the tool call as OpenAI does: id and name first, then argument fragments, then finish tool_calls', async () => {
+      const request = ask('Weather in Paris?', { tools, mock: { tool_call: { arguments: { city: 'Paris', unit: 'celsius' } } } });
+      const { events, error } = await drain(provider.stream(request, noAbort()));
+      const complete = await provider.complete(request, noAbort());
+      const call = (complete.extraMessageFields?.tool_calls as Array<{ id: string }>)[0];
+      expect(error).toBeUndefined();
+      expect(events[0]).toEqual({ type: 'delta', content: '', raw: { tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: 'get_weather', arguments: '' } }] } });
+      const fragments = events.slice(1, -1).map((e) => (e.type === 'delta' ? (e.raw?.tool_calls as Array<{ index: number; function: { arguments: string } }>)[0] : undefined));
+      expect(fragments.every((f) => f?.index === 0)).toBe(true);
+      expect(fragments.map((f) => f?.function.arguments).join('')).toBe('{"city":"Paris","unit":"celsius"}');
+      expect(events.at(-1)).toEqual({ type: 'finish', id: complete.id, model: 'echo', finishReason: 'tool_calls', usage: complete.usage, usageSource: 'provider' });
+    });
+
+    it('answers the tool result when the conversation ends with one', async () => {
+      const reply = await provider.complete(
+        {
+          model: 'echo',
+          messages: [
+            { role: 'user', content: 'Weather in Paris?' },
+            { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+            { role: 'tool', tool_call_id: 'call_1', content: '18 C and cloudy' },
+          ],
+        },
+        noAbort(),
+      );
+      expect(reply).toMatchObject({ content: 'tool result 18 C and cloudy', finishReason: 'stop' });
+      expect(reply.extraMessageFields).toBeUndefined();
+    });
+  });
+
   describe('embeddings', () => {
     const provider = mock();
 

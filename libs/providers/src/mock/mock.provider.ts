@@ -4,6 +4,7 @@ import { providerErrorForStatus } from '../http/upstream-errors';
 import { ProviderError } from '../provider';
 import type {
   ChatProvider,
+  ChatToolCall,
   FinishReason,
   ProviderCallContext,
   ProviderChatRequest,
@@ -15,7 +16,7 @@ import type {
 } from '../provider';
 import { roughPromptTokens, roughTokenCount } from '../token-estimate';
 import { behaviourFor, configuredBehaviour } from './mock-behaviour';
-import type { MockBehaviour } from './mock-behaviour';
+import type { MockBehaviour, MockToolCall } from './mock-behaviour';
 
 export const MOCK_EMBEDDING_DIMENSIONS = 64;
 
@@ -27,7 +28,11 @@ interface MockReply {
   content: string;
   finishReason: FinishReason;
   usage: ProviderUsage;
+  toolCalls?: ChatToolCall[];
 }
+
+/** The argument fragments a streamed mock tool call arrives in: 8 characters each. */
+const TOOL_ARGUMENT_FRAGMENTS = /[\s\S]{1,8}/g;
 
 /**
  * The offline provider: deterministic replies and usage, so Tollgate runs end to end without any
@@ -51,21 +56,33 @@ export class MockProvider implements ChatProvider {
   async complete(request: ProviderChatRequest, context: ProviderCallContext): Promise<ProviderChatResponse> {
     const behaviour = behaviourFor(this.configured, this.label, request);
     await this.beforeAnswer(behaviour, context.signal);
-    const reply = this.reply(request);
-    return { ...reply, model: request.model, usageSource: 'provider' };
+    const { toolCalls, ...reply } = this.reply(request, behaviour);
+    return {
+      ...reply,
+      model: request.model,
+      usageSource: 'provider',
+      ...(toolCalls ? { extraMessageFields: { content: null, tool_calls: toolCalls } } : {}),
+    };
   }
 
   async *stream(request: ProviderChatRequest, context: ProviderCallContext): AsyncGenerator<ProviderStreamEvent> {
     const behaviour = behaviourFor(this.configured, this.label, request);
     await this.beforeAnswer(behaviour, context.signal);
-    const reply = this.reply(request);
-    // Word chunks, each carrying its leading whitespace, so the chunks join back to the reply.
-    const chunks = reply.content.match(/\s*\S+/g) ?? [];
+    const reply = this.reply(request, behaviour);
+    // Word chunks, each carrying its leading whitespace, so the chunks join back to the reply; a
+    // tool call as OpenAI streams one: id and name first, then the arguments in fragments.
+    const chunks: ProviderStreamEvent[] = (reply.content.match(/\s*\S+/g) ?? []).map((content) => ({ type: 'delta', content }));
+    for (const [index, call] of (reply.toolCalls ?? []).entries()) {
+      chunks.push({ type: 'delta', content: '', raw: { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] } });
+      for (const fragment of call.function.arguments.match(TOOL_ARGUMENT_FRAGMENTS) ?? []) {
+        chunks.push({ type: 'delta', content: '', raw: { tool_calls: [{ index, function: { arguments: fragment } }] } });
+      }
+    }
     const cutAfter = behaviour.cutStreamAfterChunks;
     for (const [index, chunk] of chunks.entries()) {
       if (cutAfter !== undefined && index >= cutAfter) break;
       if (index > 0) await this.pause(behaviour.chunkDelayMs, context.signal);
-      yield { type: 'delta', content: chunk };
+      yield chunk;
     }
     if (cutAfter !== undefined) {
       throw new ProviderError(`${this.label}: the stream was cut after ${Math.min(cutAfter, chunks.length)} chunk(s) (injected fault)`, 'stream_cut');
@@ -124,21 +141,56 @@ export class MockProvider implements ChatProvider {
     return new ProviderError(`${this.label}: the call was aborted by the caller`, 'timeout', { cause: signal.reason });
   }
 
-  private reply(request: ProviderChatRequest): MockReply {
-    const lastUser = request.messages.findLast((m) => m.role === 'user')?.content ?? '';
-    let content = ECHO_MODELS.has(request.model) ? lastUser : `mock reply to: ${lastUser}`;
+  /**
+   * The answer: the tool call `mock.tool_call` asks for, else text about the last user message,
+   * or about the last tool result when the conversation ends with one (the second turn of a tool
+   * round trip).
+   */
+  private reply(request: ProviderChatRequest, behaviour: MockBehaviour): MockReply {
+    const prompt = request.messages.map((m) => `${m.role}:${m.content ?? ''}`).join('\n');
+    const id = `chatcmpl-mock-${createHash('sha256').update(prompt).digest('hex').slice(0, 24)}`;
+    const inputTokens = roughPromptTokens(request.messages);
+    if (behaviour.toolCall) {
+      const call = this.toolCall(behaviour.toolCall, request, prompt);
+      return {
+        id,
+        content: '',
+        finishReason: 'tool_calls',
+        toolCalls: [call],
+        usage: { inputTokens, outputTokens: roughTokenCount(call.function.name + call.function.arguments), cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+      };
+    }
+    const last = request.messages.findLast((m) => m.role === 'user' || m.role === 'tool');
+    const lastText = last?.content ?? '';
+    const subject = last?.role === 'tool' ? `tool result ${lastText}` : lastText;
+    let content = ECHO_MODELS.has(request.model) ? subject : `mock reply to: ${subject}`;
     let finishReason: FinishReason = 'stop';
     if (request.maxTokens !== undefined && roughTokenCount(content) > request.maxTokens) {
       content = truncateToBytes(content, request.maxTokens * 4);
       finishReason = 'length';
     }
-    const prompt = request.messages.map((m) => `${m.role}:${m.content ?? ''}`).join('\n');
     return {
-      id: `chatcmpl-mock-${createHash('sha256').update(prompt).digest('hex').slice(0, 24)}`,
+      id,
       content,
       finishReason,
-      usage: { inputTokens: roughPromptTokens(request.messages), outputTokens: roughTokenCount(content), cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+      usage: { inputTokens, outputTokens: roughTokenCount(content), cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
     };
+  }
+
+  /** The requested tool call; the name defaults to the request's first function tool, the id is derived from the prompt. */
+  private toolCall(asked: MockToolCall, request: ProviderChatRequest, prompt: string): ChatToolCall {
+    const tools = Array.isArray(request.extra?.tools) ? (request.extra.tools as Array<{ function?: { name?: unknown } }>) : [];
+    const name = asked.name ?? tools.map((t) => t?.function?.name).find((n): n is string => typeof n === 'string');
+    if (name === undefined) {
+      const message = 'mock.tool_call needs a tool: give mock.tool_call.name or send at least one function tool in tools';
+      throw new ProviderError(`${this.label} rejected the request: ${message}`, 'client_error', {
+        status: 400,
+        upstreamBody: { error: { message, type: 'invalid_request_error', param: 'mock.tool_call', code: null } },
+      });
+    }
+    const args = typeof asked.arguments === 'string' ? asked.arguments : JSON.stringify(asked.arguments ?? {});
+    const id = asked.id ?? `call_mock_${createHash('sha256').update(`${prompt}\n${name}\n${args}`).digest('hex').slice(0, 24)}`;
+    return { id, type: 'function', function: { name, arguments: args } };
   }
 }
 

@@ -76,7 +76,38 @@ describe('OpenAI adapter', () => {
     expect(reply.content).toBe('');
     expect(reply.finishReason).toBe('tool_calls');
     expect(reply.extraMessageFields).toEqual({
+      // The client gets OpenAI's content: null back, not the ''.
+      content: null,
       tool_calls: [{ id: 'call_Qm3sd7HkV9zN2bLpX0aRt4Ew', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' } }],
+    });
+  });
+
+  it('passes tools, tool_choice, parallel_tool_calls, assistant tool_calls and tool messages through intact', async () => {
+    upstream.answer(json(200, read('chat-completion.json')));
+    const toolCall = { id: 'call_Qm3sd7HkV9zN2bLpX0aRt4Ew', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' } };
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: true } }];
+    await provider.complete(
+      {
+        model: 'o4-mini',
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: null, tool_calls: [toolCall] },
+          { role: 'tool', tool_call_id: toolCall.id, content: '{"temperature":18}' },
+        ],
+        extra: { tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, parallel_tool_calls: false },
+      },
+      signal(),
+    );
+    expect(upstream.lastRequest.body).toEqual({
+      model: 'o4-mini',
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [toolCall] },
+        { role: 'tool', tool_call_id: toolCall.id, content: '{"temperature":18}' },
+      ],
+      tools,
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      parallel_tool_calls: false,
     });
   });
 

@@ -58,7 +58,9 @@ export class OpenAiProvider implements ChatProvider {
     const choice = reply.choices?.[0];
     if (!choice) throw new ProviderError(`${this.dialect.label} answered without a choice`, 'server_error', { upstreamBody: reply });
     const content = choice.message?.content ?? '';
-    const extra = extraMessageFields(choice.message);
+    let extra = extraMessageFields(choice.message);
+    // A tool-call-only answer has `content: null` in OpenAI's shape; the client gets it so.
+    if (choice.message?.content === null && extra?.tool_calls !== undefined) extra = { content: null, ...extra };
     return {
       id: reply.id ?? '',
       model: reply.model ?? request.model,
@@ -145,6 +147,8 @@ export class OpenAiProvider implements ChatProvider {
       role: m.role === 'developer' && this.dialect.developerAsSystem ? 'system' : m.role,
       content: m.content,
       ...(m.name !== undefined ? { name: m.name } : {}),
+      ...(m.tool_calls !== undefined ? { tool_calls: m.tool_calls } : {}),
+      ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}),
     }));
     if (request.maxTokens !== undefined) body[this.dialect.maxTokensField] = request.maxTokens;
     if (request.temperature !== undefined) body.temperature = request.temperature;

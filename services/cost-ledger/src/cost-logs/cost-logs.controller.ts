@@ -1,7 +1,8 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import type { CostLogPageDto } from '@tollgate/contracts';
-import { ApiKeyGuard, CurrentCaller, OpenAiHttpError } from '@tollgate/platform';
+import { ApiKeyGuard, CurrentCaller } from '@tollgate/platform';
 import type { Caller } from '@tollgate/platform';
+import { parseRequest } from '../common/parse-request';
 import { ListCostLogsQuerySchema } from './dto/list-cost-logs.query';
 import { CostLogsRepository } from './cost-logs.repository';
 
@@ -12,12 +13,6 @@ export class CostLogsController {
 
   @Get()
   async list(@CurrentCaller() caller: Caller, @Query() raw: Record<string, unknown>): Promise<CostLogPageDto> {
-    const parsed = ListCostLogsQuerySchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : String(issue.path[0] ?? '');
-      throw OpenAiHttpError.invalidRequest(issue.code === 'unrecognized_keys' ? `Unknown query parameter(s): ${param}.` : `${param}: ${issue.message}`, param, 'invalid_query');
-    }
-    return this.logs.list(caller.tenantId, parsed.data);
+    return this.logs.list(caller.tenantId, parseRequest(ListCostLogsQuerySchema, raw, 'query'));
   }
 }

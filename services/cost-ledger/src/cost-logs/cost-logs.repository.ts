@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { CostLogDto, CostLogPageDto } from '@tollgate/contracts';
 import { InjectDataSource } from '@tollgate/persistence';
 import { OpenAiHttpError } from '@tollgate/platform';
+import { normaliseDecimal } from '@tollgate/pricing';
 import type { ListCostLogsQuery } from './dto/list-cost-logs.query';
 import { ModelCostLog } from './entities/model-cost-log.entity';
 
@@ -32,7 +33,7 @@ function toDto(row: ModelCostLog): CostLogDto {
     user_id: row.userId,
     api_key_id: row.apiKeyId,
     agent_id: row.agentId,
-    workflow_id: row.workflowId,
+    workflow_id: row.workflowExecutionId,
     node_id: row.nodeId,
     session_id: row.sessionId,
     provider: row.provider,
@@ -48,6 +49,10 @@ function toDto(row: ModelCostLog): CostLogDto {
     price_status: row.priceStatus,
     price_version: row.priceVersion,
     provider_cost_usd: row.providerCostUsd === null ? null : normaliseDecimal(row.providerCostUsd),
+    cost_mismatch: row.costMismatch,
+    price_source: row.priceSource,
+    operation: row.operation,
+    repriced_at: row.repricedAt?.toISOString() ?? null,
     outcome: row.outcome,
     stream: row.stream,
     occurred_at: row.occurredAt.toISOString(),
@@ -55,10 +60,6 @@ function toDto(row: ModelCostLog): CostLogDto {
   };
 }
 
-/** Postgres returns numeric(24,12) with trailing zeros; "0.000015000000" reads better as "0.000015". */
-function normaliseDecimal(value: string): string {
-  return value.includes('.') ? value.replace(/\.?0+$/, '') : value;
-}
 
 @Injectable()
 export class CostLogsRepository {
@@ -77,7 +78,10 @@ export class CostLogsRepository {
     if (query.to) qb.andWhere('log.occurred_at < :to', { to: query.to });
     if (query.user_id) qb.andWhere('log.user_id = :userId', { userId: query.user_id });
     if (query.agent_id) qb.andWhere('log.agent_id = :agentId', { agentId: query.agent_id });
-    if (query.workflow_id) qb.andWhere('log.workflow_id = :workflowId', { workflowId: query.workflow_id });
+    if (query.workflow_id) qb.andWhere('log.workflow_execution_id = :workflowId', { workflowId: query.workflow_id });
+    if (query.api_key_id) qb.andWhere('log.api_key_id = :apiKeyId', { apiKeyId: query.api_key_id });
+    if (query.price_status) qb.andWhere('log.price_status = :priceStatus', { priceStatus: query.price_status });
+    if (query.cost_mismatch !== undefined) qb.andWhere('log.cost_mismatch = :costMismatch', { costMismatch: query.cost_mismatch });
     if (query.model) qb.andWhere('log.model = :model', { model: query.model });
     if (query.provider) qb.andWhere('log.provider = :provider', { provider: query.provider });
     if (query.cursor) {

@@ -1,5 +1,5 @@
+import { newUlid } from '@tollgate/contracts';
 import { trace } from '@opentelemetry/api';
-import { ulid } from 'ulid';
 import type { LlmCallAttempt, LlmCallOutcome, LlmCallV1, RouteDecision } from '@tollgate/contracts';
 import type { Caller } from '@tollgate/platform';
 import type { ProviderUsage } from '@tollgate/providers';
@@ -39,6 +39,31 @@ export interface CallFacts {
   completion: string | null;
 }
 
+/** Usage of a call that used nothing (yet). */
+export const ZERO_USAGE: ProviderUsage = Object.freeze({ inputTokens: 0, outputTokens: 0, cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 });
+
+/** What is known of a call before it runs; the rest of its facts start empty. */
+export type CallStart = Pick<CallFacts, 'caller' | 'callId' | 'requestId' | 'attribution' | 'endUser' | 'operation' | 'requestedModel' | 'stream' | 'prompt' | 'decision'>;
+
+/** A call's facts as it starts: nothing tried, no usage yet, outcome `ok` until something fails. */
+export function startCallFacts(start: CallStart): CallFacts {
+  return {
+    ...start,
+    attempts: [],
+    usage: ZERO_USAGE,
+    usageSource: 'estimated',
+    providerCostUsd: null,
+    responseModel: null,
+    finishReasons: [],
+    startedAt: new Date(),
+    latencyMs: 0,
+    timeToFirstTokenMs: null,
+    outcome: 'ok',
+    error: null,
+    completion: null,
+  };
+}
+
 const NO_TRACE = '00000000000000000000000000000000';
 
 /** The one place that turns what happened in a call into its `llm.call.v1` fact. */
@@ -47,7 +72,7 @@ export function buildLlmCallEvent(f: CallFacts): LlmCallV1 {
   const spanContext = trace.getActiveSpan()?.spanContext();
   const u = f.usage;
   return {
-    id: ulid(),
+    id: newUlid(),
     type: 'llm.call',
     version: 1,
     occurredAt: new Date().toISOString(),
@@ -84,5 +109,5 @@ export function buildLlmCallEvent(f: CallFacts): LlmCallV1 {
 }
 
 export function newCallId(): string {
-  return ulid();
+  return newUlid();
 }

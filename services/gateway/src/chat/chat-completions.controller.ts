@@ -30,16 +30,18 @@ export class ChatCompletionsController {
     }
     const call = { caller, request: parsed.data, requestId: String(headers['x-request-id']), attribution: attributionFrom(headers) };
     const plan = this.chat.plan(call);
+    // A client that hangs up stops the upstream call: nobody would read the answer it pays for.
+    const clientGone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) clientGone.abort(new Error('the client closed the connection'));
+    });
     if (parsed.data.stream) {
-      const clientGone = new AbortController();
-      res.on('close', () => {
-        if (!res.writableFinished) clientGone.abort(new Error('the client closed the connection'));
-      });
       await this.chat.stream(call, plan, new SseWriter(res), clientGone.signal);
       return;
     }
-    const { response, callId } = await this.chat.complete(call, plan);
+    const { response, callId, headers: budgetHeaders } = await this.chat.complete(call, plan, clientGone.signal);
     res.setHeader('x-tollgate-call-id', callId);
+    res.set(budgetHeaders);
     res.status(200).json(response);
   }
 }

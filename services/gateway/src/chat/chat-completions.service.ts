@@ -33,7 +33,9 @@ import {
   genAiMetrics,
   tollgateTracer,
 } from '@tollgate/telemetry';
-import { buildLlmCallEvent, newCallId } from '../calls/llm-call.event';
+import { BudgetAdmission } from '../budgets';
+import type { CallBudget } from '../budgets';
+import { ZERO_USAGE, buildLlmCallEvent, newCallId, startCallFacts } from '../calls/llm-call.event';
 import type { CallAttribution, CallFacts } from '../calls/llm-call.event';
 import { LlmCallRecorder } from '../calls/llm-call.recorder';
 import { toClientError } from '../calls/upstream-error';
@@ -41,7 +43,7 @@ import { ProviderClients } from '../providers/gateway-providers';
 import { InlineRecovery, recoveryAttemptsOf } from '../resilience';
 import { Router } from '../routing';
 import type { RoutePlan } from '../routing';
-import { messageText } from './dto/chat-completion.request';
+import { messageText, promptForEstimate } from './dto/chat-completion.request';
 import type { ChatCompletionRequest } from './dto/chat-completion.request';
 import type { ChatCompletionChunk, ChatCompletionResponse } from './dto/chat-completion.response';
 import type { SseWriter } from './sse';
@@ -55,7 +57,6 @@ export interface ChatCall {
   attribution: CallAttribution;
 }
 
-const ZERO_USAGE: ProviderUsage = { inputTokens: 0, outputTokens: 0, cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
 
 /** Fields of the chat request the gateway handles itself; the rest pass through to upstreams. */
 const OWN_FIELDS = new Set(['model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'user', 'n']);
@@ -95,6 +96,7 @@ export class ChatCompletionsService {
     private readonly recovery: InlineRecovery,
     private readonly clients: ProviderClients,
     private readonly recorder: LlmCallRecorder,
+    private readonly budgets: BudgetAdmission,
   ) {}
 
   /** Routing happens before any response byte, so its errors are plain JSON 4xx/5xx. */
@@ -104,16 +106,22 @@ export class ChatCompletionsService {
       caller: call.caller,
       requestedModel: request.model,
       operation: 'chat',
-      promptTokens: this.router.estimatePromptTokens(request.messages.map((m) => ({ role: m.role, content: messageText(m) }))),
+      promptTokens: this.router.estimatePromptTokens(promptForEstimate(request)),
       maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
     });
   }
 
-  async complete(call: ChatCall, plan: RoutePlan): Promise<{ response: ChatCompletionResponse; callId: string }> {
+  /** `clientGone` aborts the upstream call (and any retry) when the client hangs up first. */
+  async complete(call: ChatCall, plan: RoutePlan, clientGone?: AbortSignal): Promise<{ response: ChatCompletionResponse; callId: string; headers: Record<string, string> }> {
     const callId = newCallId();
     return this.inSpan(call, plan, callId, false, async (span, facts) => {
       try {
-        const { result, deployment, attempts } = await this.recovery.run(plan, (d, signal) => this.clients.for(d).complete(this.providerRequest(call, d), { signal }));
+        const { result, deployment, attempts } = await this.recovery.run(
+          plan,
+          // The breaker's call signal follows `clientGone` for as long as the call runs.
+          (d, signal) => this.clients.for(d).complete(this.providerRequest(call, d), { signal }),
+          { signal: clientGone },
+        );
         facts.attempts = attempts;
         this.router.recordLatency(deployment.id, attempts.at(-1)?.latencyMs ?? 0);
         this.finishFacts(facts, deployment, { id: result.id, model: result.model, finishReason: result.finishReason, usage: result.usage, usageSource: result.usageSource });
@@ -123,6 +131,7 @@ export class ChatCompletionsService {
         const u = result.usage;
         return {
           callId,
+          headers: facts.budget?.headers ?? {},
           response: {
             id: `chatcmpl-${callId}`,
             object: 'chat.completion',
@@ -135,6 +144,7 @@ export class ChatCompletionsService {
         };
       } catch (error) {
         this.failFacts(span, facts, error);
+        if (clientGone?.aborted) facts.error = { type: 'client_disconnected', code: 'client_disconnected', message: 'the client closed the connection before the answer' };
         throw toClientError(lastErrorOf(error));
       }
     });
@@ -167,7 +177,7 @@ export class ChatCompletionsService {
           ...chunkBase,
           choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
         });
-        sse.start({ 'x-tollgate-call-id': callId });
+        sse.start({ 'x-tollgate-call-id': callId, ...facts.budget?.headers });
         started = true;
         sse.data(chunk({ role: 'assistant', content: '' }));
         let next: IteratorResult<ProviderStreamEvent> = result.first;
@@ -176,7 +186,9 @@ export class ChatCompletionsService {
           if (event.type === 'delta') {
             if (facts.timeToFirstTokenMs === null) facts.timeToFirstTokenMs = performance.now() - facts.startMark;
             text += event.content;
-            sse.data(chunk({ content: event.content }));
+            // Tool-call fragments (and refusal, ...) ride in `raw`, passed on in order; a delta
+            // that is only a tool-call fragment carries no content, as in OpenAI's stream.
+            sse.data(chunk(event.raw ? (event.content ? { content: event.content, ...event.raw } : event.raw) : { content: event.content }));
           } else {
             this.finishFacts(facts, deployment, event);
             facts.completion = text;
@@ -219,7 +231,14 @@ export class ChatCompletionsService {
     const { request } = call;
     const extra: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(request)) if (!OWN_FIELDS.has(key)) extra[key] = value;
-    const messages: ChatMessage[] = request.messages.map((m) => ({ role: m.role, content: messageText(m), ...(m.name ? { name: m.name } : {}) }));
+    const messages: ChatMessage[] = request.messages.map((m) => ({
+      role: m.role,
+      // An assistant turn that is only tool calls keeps its null content, as the client sent it.
+      content: m.tool_calls && (m.content === null || m.content === undefined) ? null : messageText(m),
+      ...(m.name ? { name: m.name } : {}),
+      ...(m.tool_calls ? { tool_calls: m.tool_calls } : {}),
+      ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}),
+    }));
     const stop = (request as { stop?: unknown }).stop;
     return {
       model: deployment.model,
@@ -234,7 +253,7 @@ export class ChatCompletionsService {
   }
 
   /** Opens the `chat {model}` span, runs the call, and records the event whatever happens. */
-  private async inSpan<T>(call: ChatCall, plan: RoutePlan, callId: string, stream: boolean, run: (span: Span, facts: CallFacts & { startMark: number; promptTokens: number }) => Promise<T>): Promise<T> {
+  private async inSpan<T>(call: ChatCall, plan: RoutePlan, callId: string, stream: boolean, run: (span: Span, facts: CallFacts & { startMark: number; promptTokens: number; budget?: CallBudget }) => Promise<T>): Promise<T> {
     const { request, caller } = call;
     const maxTokens = request.max_completion_tokens ?? request.max_tokens;
     const attributes: Attributes = {
@@ -253,35 +272,28 @@ export class ChatCompletionsService {
     if (call.attribution.agentId) attributes[ATTR_TOLLGATE_AGENT_ID] = call.attribution.agentId;
     return tollgateTracer().startActiveSpan(`chat ${request.model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
       const prompt = request.messages.map((m) => ({ role: m.role, text: messageText(m) }));
-      const facts: CallFacts & { startMark: number; promptTokens: number } = {
-        caller,
-        callId,
-        requestId: call.requestId,
-        attribution: call.attribution,
-        endUser: request.user ?? null,
-        operation: 'chat',
-        requestedModel: request.model,
-        stream,
-        prompt,
-        decision: plan.decision,
-        attempts: [],
-        usage: ZERO_USAGE,
-        usageSource: 'estimated',
-        providerCostUsd: null,
-        responseModel: null,
-        finishReasons: [],
-        startedAt: new Date(),
-        latencyMs: 0,
-        timeToFirstTokenMs: null,
-        outcome: 'ok',
-        error: null,
-        completion: null,
+      const facts: CallFacts & { startMark: number; promptTokens: number; budget?: CallBudget } = {
+        ...startCallFacts({
+          caller,
+          callId,
+          requestId: call.requestId,
+          attribution: call.attribution,
+          endUser: request.user ?? null,
+          operation: 'chat',
+          requestedModel: request.model,
+          stream,
+          prompt,
+          decision: plan.decision,
+        }),
         startMark: performance.now(),
-        promptTokens: this.router.estimatePromptTokens(prompt.map((p) => ({ role: p.role, content: p.text }))),
+        promptTokens: plan.promptTokens,
       };
       try {
+        // Budget admission: reserve the call's maximum cost (429 budget_exceeded, recorded as blocked); settled below.
+        facts.budget = await this.budgets.admit({ caller, attribution: call.attribution, candidates: plan.candidates, promptTokens: facts.promptTokens, maxOutputTokens: maxTokens }, facts);
         return await run(span, facts);
       } finally {
+        void facts.budget?.finish(facts);
         facts.latencyMs = performance.now() - facts.startMark;
         span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, facts.attempts.length);
         const metricAttributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT, [ATTR_GEN_AI_REQUEST_MODEL]: request.model };

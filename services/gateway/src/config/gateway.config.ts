@@ -11,6 +11,19 @@ export const GatewayEnvSchema = z.object({
   TOLLGATE_EVENT_BUFFER_SIZE: env.positiveInt(100_000),
   /** How long a stopping gateway tries to hand buffered events to the bus. */
   TOLLGATE_EVENT_FLUSH_TIMEOUT_MS: env.positiveInt(5_000),
+  /**
+   * Budget counters shared by every gateway replica (hard limits hold across replicas). Unset: the
+   * counters live in this process's memory, right for one gateway process (the all-in-one mode).
+   */
+  REDIS_URL: env.url(['redis', 'rediss']).optional(),
+  /**
+   * When the budget counters (Redis) cannot be reached: `open` (default) admits calls without a
+   * counter check, still refusing budgets the ledger reports over their hard limit, and logs an
+   * error and counts `tollgate.budget.unavailable`; `closed` refuses them with 503 budget_unavailable.
+   */
+  TOLLGATE_BUDGET_FAIL_MODE: z.enum(['open', 'closed'], { error: 'must be open or closed' }).default('open'),
+  /** Output tokens a budget reservation assumes for a request without max_tokens when the price catalog gives no max output for the model. */
+  TOLLGATE_BUDGET_DEFAULT_MAX_OUTPUT_TOKENS: env.positiveInt(4096),
   ...RoutingEnvSchema.shape,
 });
 

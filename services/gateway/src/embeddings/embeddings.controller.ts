@@ -30,8 +30,9 @@ export class EmbeddingsController {
       const param = paramPath(issue.path);
       throw OpenAiHttpError.invalidRequest(`${param ? `${param}: ` : ''}${issue.message}`, param || null, issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value');
     }
-    const { response, callId } = await this.embeddings.embed({ caller, request: parsed.data, requestId: String(headers['x-request-id']), attribution: attributionFrom(headers) });
+    const { response, callId, headers: budgetHeaders } = await this.embeddings.embed({ caller, request: parsed.data, requestId: String(headers['x-request-id']), attribution: attributionFrom(headers) });
     res.setHeader('x-tollgate-call-id', callId);
+    res.set(budgetHeaders);
     return response;
   }
 }

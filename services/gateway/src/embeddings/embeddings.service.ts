@@ -15,7 +15,9 @@ import {
   genAiMetrics,
   tollgateTracer,
 } from '@tollgate/telemetry';
-import { buildLlmCallEvent, newCallId } from '../calls/llm-call.event';
+import { BudgetAdmission } from '../budgets';
+import type { CallBudget } from '../budgets';
+import { buildLlmCallEvent, newCallId, startCallFacts } from '../calls/llm-call.event';
 import type { CallAttribution, CallFacts } from '../calls/llm-call.event';
 import { LlmCallRecorder } from '../calls/llm-call.recorder';
 import { toClientError } from '../calls/upstream-error';
@@ -33,20 +35,22 @@ export class EmbeddingsService {
     private readonly recovery: InlineRecovery,
     private readonly clients: ProviderClients,
     private readonly recorder: LlmCallRecorder,
+    private readonly budgets: BudgetAdmission,
   ) {}
 
-  async embed(call: { caller: Caller; request: EmbeddingsRequest; requestId: string; attribution: CallAttribution }): Promise<{ response: EmbeddingsResponse; callId: string }> {
+  async embed(call: { caller: Caller; request: EmbeddingsRequest; requestId: string; attribution: CallAttribution }): Promise<{ response: EmbeddingsResponse; callId: string; headers: Record<string, string> }> {
     const { caller, request } = call;
     const inputs = typeof request.input === 'string' ? [request.input] : request.input;
     const prompt = inputs.map((text) => ({ role: 'input', text }));
-    const plan = this.router.plan({ caller, requestedModel: request.model, operation: 'embeddings', promptTokens: this.router.estimatePromptTokens(prompt.map((p) => ({ role: 'user', content: p.text }))) });
+    const promptTokens = this.router.estimatePromptTokens(prompt.map((p) => ({ role: 'user', content: p.text })));
+    const plan = this.router.plan({ caller, requestedModel: request.model, operation: 'embeddings', promptTokens });
     const callId = newCallId();
     return tollgateTracer().startActiveSpan(
       `embeddings ${request.model}`,
       { kind: SpanKind.CLIENT, attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS, [ATTR_GEN_AI_REQUEST_MODEL]: request.model, [ATTR_TOLLGATE_CALL_ID]: callId, [ATTR_TOLLGATE_TENANT_ID]: caller.tenantId } },
       async (span) => {
         const start = performance.now();
-        const facts: CallFacts = {
+        const facts: CallFacts = startCallFacts({
           caller,
           callId,
           requestId: call.requestId,
@@ -57,20 +61,11 @@ export class EmbeddingsService {
           stream: false,
           prompt,
           decision: plan.decision,
-          attempts: [],
-          usage: { inputTokens: 0, outputTokens: 0, cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
-          usageSource: 'estimated',
-          providerCostUsd: null,
-          responseModel: null,
-          finishReasons: [],
-          startedAt: new Date(),
-          latencyMs: 0,
-          timeToFirstTokenMs: null,
-          outcome: 'ok',
-          error: null,
-          completion: null,
-        };
+        });
+        let budget: CallBudget | undefined;
         try {
+          // Budget admission: reserve the call's maximum cost (429 budget_exceeded, recorded as blocked); settled below.
+          budget = await this.budgets.admit({ caller, attribution: call.attribution, candidates: plan.candidates, promptTokens, maxOutputTokens: 0 }, facts);
           const { result, deployment, attempts } = await this.recovery.run(plan, (d, signal) => {
             const client = this.clients.for(d);
             if (!client.embed) throw new ProviderError(`deployment ${d.id} offers no embeddings`, 'client_error', { status: 400 });
@@ -90,8 +85,9 @@ export class EmbeddingsService {
             model: request.model,
             usage: { prompt_tokens: reply.usage.inputTokens, total_tokens: reply.usage.inputTokens },
           };
-          return { callId, response };
+          return { callId, response, headers: budget.headers };
         } catch (error) {
+          if (facts.outcome === 'blocked') throw error;
           facts.attempts = recoveryAttemptsOf(error);
           facts.outcome = 'failed';
           const last = (error as { lastError?: unknown }).lastError ?? error;
@@ -99,6 +95,7 @@ export class EmbeddingsService {
           span.setStatus({ code: SpanStatusCode.ERROR, message: facts.error.message });
           throw toClientError(last);
         } finally {
+          void budget?.finish(facts);
           facts.latencyMs = performance.now() - start;
           genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS, [ATTR_GEN_AI_REQUEST_MODEL]: request.model });
           this.recorder.record(buildLlmCallEvent(facts));

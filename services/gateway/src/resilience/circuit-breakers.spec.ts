@@ -121,6 +121,50 @@ describe('CircuitBreakers', () => {
     expect(breakers.stateOf(target.id)).toBe('closed');
   });
 
+  it('does not let caller aborts in the closed state reset the consecutive count either', async () => {
+    await failTimes(breakers, 2);
+    const controller = new AbortController();
+    const call = breakers.execute(target, (signal) => new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(new ProviderError('aborted', 'connection')))), controller.signal);
+    controller.abort();
+    await expect(call).rejects.toBeInstanceOf(ProviderError);
+    expect(breakers.stateOf(target.id)).toBe('closed');
+    await failTimes(breakers, 1);
+    expect(breakers.stateOf(target.id)).toBe('open');
+  });
+
+  it('frees the probe slot when the caller aborts the half-open probe: neither closed nor reopened', async () => {
+    await failTimes(breakers, 3);
+    jest.advanceTimersByTime(30_000);
+    expect(breakers.stateOf(target.id)).toBe('half-open');
+
+    const controller = new AbortController();
+    const probe = breakers.execute(
+      target,
+      (signal) => new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(new ProviderError('aborted', 'timeout')))),
+      controller.signal,
+    );
+    expect(breakers.isAvailable(target.id)).toBe(false);
+    controller.abort();
+    await expect(probe).rejects.toBeInstanceOf(ProviderError);
+
+    // The aborted probe proved nothing: still half-open, at once ready for the next probe.
+    expect(breakers.stateOf(target.id)).toBe('half-open');
+    expect(breakers.isAvailable(target.id)).toBe(true);
+    expect(breakers.snapshot([target])[0]).toMatchObject({ state: 'half-open', consecutiveFailures: 3 });
+    expect(gaugeRecords.map((r) => r.value)).toEqual([0, 2, 1]);
+
+    // The next probe decides, as usual: a failure reopens for a full delay ...
+    await failTimes(breakers, 1);
+    expect(breakers.stateOf(target.id)).toBe('open');
+    jest.advanceTimersByTime(29_999);
+    expect(breakers.stateOf(target.id)).toBe('open');
+    jest.advanceTimersByTime(1);
+    // ... and a success closes.
+    await expect(breakers.execute(target, ok)).resolves.toBe('ok');
+    expect(breakers.stateOf(target.id)).toBe('closed');
+    expect(gaugeRecords.map((r) => r.value)).toEqual([0, 2, 1, 2, 1, 0]);
+  });
+
   it('snapshots every deployment asked for, with state, since and recent failures', async () => {
     jest.setSystemTime(new Date('2026-11-02T10:00:00.000Z'));
     await failTimes(breakers, 3);

@@ -65,6 +65,7 @@ class CallerAbortedError extends Error {
 
 interface BreakerEntry {
   target: BreakerTarget;
+  /** Replaced (state carried over) when a caller aborts the half-open probe; see releaseProbe. */
   policy: CircuitBreakerPolicy;
   counter: ConsecutiveBreaker;
   /** Last cockatiel state seen, to notice when it (re)enters Open. */
@@ -125,7 +126,12 @@ export class CircuitBreakers implements OnModuleDestroy {
         try {
           return await call(context.signal);
         } catch (error) {
-          if (context.signal.aborted) throw new CallerAbortedError(error);
+          if (context.signal.aborted) {
+            // Must happen while cockatiel still holds the probe: once the error leaves this function,
+            // cockatiel takes any unhandled error in half-open as a success and closes the breaker.
+            if (probe) this.releaseProbe(entry);
+            throw new CallerAbortedError(error);
+          }
           // Before cockatiel sees it, so the "opened" log names the failure that opened it.
           if (countsAsBreakerFailure(error)) this.remember(entry, error);
           throw error;
@@ -176,10 +182,9 @@ export class CircuitBreakers implements OnModuleDestroy {
     const existing = this.entries.get(target.id);
     if (existing) return existing;
     const counter = new ConsecutiveBreaker(this.config.breaker.failureThreshold);
-    const policy = circuitBreaker(handleWhen(countsAsBreakerFailure), { halfOpenAfter: this.config.breaker.halfOpenAfterMs, breaker: counter });
     const created: BreakerEntry = {
       target,
-      policy,
+      policy: undefined as unknown as CircuitBreakerPolicy,
       counter,
       policyState: CircuitState.Closed,
       state: 'closed',
@@ -189,10 +194,39 @@ export class CircuitBreakers implements OnModuleDestroy {
       recentFailures: [],
       halfOpenTimer: undefined,
     };
-    policy.onStateChange(() => this.sync(created));
+    created.policy = this.newPolicy(created, counter);
     this.entries.set(target.id, created);
     this.gauge.record(GAUGE_VALUE.closed, this.attributes(target));
     return created;
+  }
+
+  /** A cockatiel breaker for the entry, optionally resuming a state captured with `toJSON()`. */
+  private newPolicy(entry: BreakerEntry, counter: ConsecutiveBreaker, initialState?: unknown): CircuitBreakerPolicy {
+    const policy = circuitBreaker(handleWhen(countsAsBreakerFailure), { halfOpenAfter: this.config.breaker.halfOpenAfterMs, breaker: counter, initialState });
+    // `entry.policy`, not this one: events of a replaced policy then sync against its successor.
+    policy.onStateChange(() => this.sync(entry));
+    return policy;
+  }
+
+  /**
+   * The caller aborted the half-open probe. That proves nothing about the deployment: a success
+   * would close the breaker on a call that never got an answer (cockatiel's own reading of an
+   * unhandled error), a failure would keep a possibly healthy deployment out for another full
+   * delay because a client hung up. So the probe slot is released instead: the breaker stays
+   * half-open and the next call probes. cockatiel has no "forget this half-open call", so its
+   * state is captured with toJSON() (a half-open breaker serialises as open with its delay already
+   * served) and a fresh policy resumes from it; the old policy, which is about to count the
+   * abort as a success and close, is dropped together with its counter, so the consecutive
+   * failure count survives too.
+   */
+  private releaseProbe(entry: BreakerEntry): void {
+    if (entry.policy.state !== CircuitState.HalfOpen) return;
+    const saved = entry.policy.toJSON();
+    entry.counter = new ConsecutiveBreaker(this.config.breaker.failureThreshold);
+    entry.policy = this.newPolicy(entry, entry.counter, saved);
+    // Open in cockatiel since "0", i.e. the delay has passed: sync() reports half-open, no transition.
+    entry.policyState = CircuitState.Open;
+    entry.openedAt = 0;
   }
 
   /** Brings the reported state in line with cockatiel's (plus the elapsed half-open delay). */

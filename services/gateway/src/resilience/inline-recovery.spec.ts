@@ -183,6 +183,58 @@ describe('InlineRecovery', () => {
     expect(outcome.attempts.map((a) => a.deployment)).toEqual(['dep-b']);
   });
 
+  it('reports a deployment whose breaker opened during its retries as tried, not also as skipped', async () => {
+    const { recovery, breakers } = setup(makeConfig({ attemptsPerDeployment: 3 }, { failureThreshold: 2 }));
+    const second = serverError();
+    const { attempt, calls } = scripted({ 'dep-a': [serverError(), second] });
+    const failure = await recovery.run({ candidates: [A] }, attempt).catch((e: unknown) => e);
+    expect(breakers.stateOf('dep-a')).toBe('open');
+    expect(calls).toEqual(['dep-a', 'dep-a']);
+    expect(failure).toBeInstanceOf(RecoveryExhaustedError);
+    expect(failure).toMatchObject({ reason: 'all_failed', skipped: [], lastError: second });
+    expect((failure as RecoveryExhaustedError).attempts.map((a) => [a.deployment, a.status, a.errorClass])).toEqual([
+      ['dep-a', 500, 'server_error'],
+      ['dep-a', 500, 'server_error'],
+    ]);
+    expect((failure as RecoveryExhaustedError).message).not.toContain('skipped');
+  });
+
+  it('falls back after a mid-retry opening; only a breaker open before the call is reported as skipped', async () => {
+    const { recovery } = setup(makeConfig({ attemptsPerDeployment: 3 }, { failureThreshold: 2 }));
+    // dep-c is open before the call.
+    await recovery.run({ candidates: [C, B] }, scripted({ 'dep-c': [serverError(), serverError()] }).attempt);
+    const { attempt, calls } = scripted({ 'dep-a': [serverError(), serverError()] });
+    const outcome = await recovery.run({ candidates: [C, A, B] }, attempt);
+    expect(calls).toEqual(['dep-a', 'dep-a', 'dep-b']);
+    expect(outcome.deployment.id).toBe('dep-b');
+
+    const last = serverError();
+    const again = scripted({ 'dep-b': [serverError(), last] });
+    const failure = await recovery.run({ candidates: [C, A, B] }, again.attempt).catch((e: unknown) => e);
+    expect(again.calls).toEqual(['dep-b', 'dep-b']);
+    expect(failure).toMatchObject({ reason: 'all_failed', skipped: ['dep-c', 'dep-a'] });
+    expect((failure as RecoveryExhaustedError).lastError).toBe(last);
+    expect((failure as RecoveryExhaustedError).attempts.map((a) => a.deployment)).toEqual(['dep-b', 'dep-b']);
+  });
+
+  it('does not report a deployment as skipped when other calls open its breaker during the backoff', async () => {
+    jest.useFakeTimers();
+    const { recovery, breakers } = setup(makeConfig({ attemptsPerDeployment: 2, baseDelayMs: 100, maxDelayMs: 100 }, { failureThreshold: 3 }));
+    const first = serverError();
+    const { attempt, calls } = scripted({ 'dep-a': [first] });
+    const run = recovery.run({ candidates: [A] }, attempt).catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(['dep-a']);
+    // Two concurrent calls fail on dep-a while this one waits to retry: the breaker opens.
+    for (let i = 0; i < 2; i++) await breakers.execute(A, () => Promise.reject(serverError())).catch(() => undefined);
+    expect(breakers.stateOf('dep-a')).toBe('open');
+    await jest.advanceTimersByTimeAsync(100);
+    const failure = await run;
+    expect(calls).toEqual(['dep-a']);
+    expect(failure).toMatchObject({ reason: 'all_failed', skipped: [], lastError: first });
+    expect(recoveryAttemptsOf(failure).map((a) => a.deployment)).toEqual(['dep-a']);
+  });
+
   it('fails with none_available, trying nothing, when every breaker is open', async () => {
     const { recovery } = setup(makeConfig({}, { failureThreshold: 2 }));
     await recovery.run({ candidates: [A, B, C] }, scripted({ 'dep-a': [serverError(), serverError()], 'dep-b': [serverError(), serverError()] }).attempt);

@@ -44,7 +44,7 @@ export class RecoveryExhaustedError extends Error {
     readonly reason: RecoveryFailureReason,
     readonly attempts: LlmCallAttempt[],
     readonly lastError: ProviderError | undefined,
-    /** Candidates not tried because their breaker was open. */
+    /** Candidates not tried at all in this call because their breaker was open (never one that was tried). */
     readonly skipped: string[],
   ) {
     super(describeFailure(reason, attempts, lastError, skipped));
@@ -96,6 +96,9 @@ export class InlineRecovery {
     const attempts: LlmCallAttempt[] = [];
     const skipped: string[] = [];
     let lastError: ProviderError | undefined;
+    let current: Deployment | undefined;
+    /** The last provider failure on `current` in this pass. */
+    let failedHere: ProviderError | undefined;
 
     const mayRetry = (error: unknown): boolean =>
       error instanceof ProviderError &&
@@ -104,6 +107,8 @@ export class InlineRecovery {
       (error.options.retryAfterMs ?? 0) <= maxRetryAfterMs &&
       attempts.length < maxTotalAttempts &&
       !signal?.aborted &&
+      // This try may just have opened the deployment's breaker: a retry would only be rejected.
+      (current === undefined || this.breakers.isAvailable(current.id)) &&
       mayFallback();
     const policy = retry(handleWhen(mayRetry), { maxAttempts: Math.max(0, perDeployment - 1), backoff: new RetryAfterBackoff(this.exponential) });
 
@@ -117,12 +122,24 @@ export class InlineRecovery {
         skipped.push(deployment.id);
         continue;
       }
+      current = deployment;
+      failedHere = undefined;
       try {
-        const result = await policy.execute(() => this.tryOnce(deployment, attempt, attempts, signal), signal);
+        const result = await policy.execute(async () => {
+          try {
+            return await this.tryOnce(deployment, attempt, attempts, signal);
+          } catch (error) {
+            if (error instanceof ProviderError) failedHere = error;
+            throw error;
+          }
+        }, signal);
         return { result, deployment, attempts };
       } catch (error) {
         if (error instanceof BreakerOpenError) {
-          skipped.push(deployment.id);
+          // Rejected before its first try: skipped. Rejected on a retry (other calls opened the
+          // breaker during the backoff): it was tried, its attempts and last error say so.
+          if (failedHere) lastError = failedHere;
+          else skipped.push(deployment.id);
           continue;
         }
         if (error instanceof ProviderError && error.retryable && !signal?.aborted) {

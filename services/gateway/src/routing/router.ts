@@ -23,6 +23,8 @@ export interface RoutePlan {
   decision: RouteDecision;
   /** The fallback chain: first choice, then fallbacks; every one satisfies region, plan and context rules. */
   candidates: Deployment[];
+  /** The prompt-token estimate the call was routed on (budget reservations and cut streams reuse it). */
+  promptTokens: number;
 }
 
 /**
@@ -223,6 +225,7 @@ export class Router {
         candidates: [...deployments.map((d) => d.id), ...unavailable].slice(0, 100),
       },
       candidates: deployments,
+      promptTokens,
     };
   }
 

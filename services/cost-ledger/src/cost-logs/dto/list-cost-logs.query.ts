@@ -14,7 +14,11 @@ export const ListCostLogsQuerySchema = z
     workflow_id: id.optional(),
     model: id.optional(),
     provider: id.optional(),
+    api_key_id: id.optional(),
+    price_status: z.enum(['priced', 'unpriced'], { error: 'must be priced or unpriced' }).optional(),
+    cost_mismatch: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
   })
-  .strict();
+  .strict()
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be after from', path: ['to'] });
 
 export type ListCostLogsQuery = z.infer<typeof ListCostLogsQuerySchema>;

@@ -1,3 +1,17 @@
+export interface ChatCompletionToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** One fragment of a streamed tool call: index, id and name first, then pieces of the arguments. */
+export interface ChatCompletionToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function?: { name?: string; arguments?: string };
+}
+
 /** The OpenAI `chat.completion` object Tollgate returns. */
 export interface ChatCompletionResponse {
   id: string;
@@ -6,7 +20,8 @@ export interface ChatCompletionResponse {
   model: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string; refusal: null; [field: string]: unknown };
+    /** `content` is null on an answer that is only tool calls; tool_calls etc. as the upstream sent them. */
+    message: { role: 'assistant'; content: string | null; refusal: null; tool_calls?: ChatCompletionToolCall[]; [field: string]: unknown };
     logprobs: null;
     finish_reason: 'stop' | 'length' | 'tool_calls' | 'content_filter';
   }>;
@@ -29,7 +44,8 @@ export interface ChatCompletionChunk {
   system_fingerprint: null;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string };
+    /** Besides role and content: `tool_calls` fragments (and `refusal`, ...) as OpenAI streams them. */
+    delta: { role?: 'assistant'; content?: string; tool_calls?: ChatCompletionToolCallDelta[]; [field: string]: unknown };
     logprobs: null;
     finish_reason: 'stop' | 'length' | 'tool_calls' | 'content_filter' | null;
   }>;

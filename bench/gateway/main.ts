@@ -1,0 +1,723 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { request } from 'undici';
+import { ulid } from 'ulid';
+import { summarizeCpuProfile } from './cpu-profile';
+import {
+  cpuSeconds,
+  descendantsCpuSeconds,
+  forkServer,
+  forkWorker,
+  RssSampler,
+  settle,
+  spawnNode,
+  stopAll,
+  stopProcess,
+} from './processes';
+import type { BenchProcess } from './processes';
+import type { GeneratorMessage, LoadJob, LoadResult } from './protocol';
+import { describeMachine, latencyVerdicts, renderLatencySection, renderSoakSection, rssTrend, writeSection } from './report';
+import type { FixedRateRun, HeldRateProbe, LatencyRun, TargetName, TargetReport } from './report';
+
+/**
+ * `npm run bench:gateway`: the gateway's overhead against a floor proxy and the upstream itself,
+ * under open-loop load, and the issue's targets as ratios from one run (docs/benchmarks.md).
+ * `--soak 300` instead runs the gateway alone for that long and judges whether its RSS stays flat.
+ */
+
+const REPO_ROOT = resolve(__dirname, '../..'); // dist/bench-gateway
+const ALL_IN_ONE_MAIN = 'dist/apps/all-in-one/src/main.js';
+const GATEWAY_SERVICE_MAIN = 'dist/services/gateway/src/main.js';
+const LLM_CALL_TOPIC = 'tollgate.llm.call.v1';
+const API_KEY_TOPIC = 'tollgate.governance.apikey.v1';
+const BENCH_TENANT = 'bench-tenant';
+const CHAT_PATH = '/v1/chat/completions';
+const PUBLIC_MODEL = 'bench/model';
+const P99_LIMIT_MS = 20;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** A p99 this far past the limit means the target is saturated: higher fixed rates would only grow its queue. */
+const SATURATED_P99_MS = 10 * P99_LIMIT_MS;
+/** Longest wait for a target to go idle between measurements. */
+const SETTLE_MAX_MS = 30_000;
+
+const USAGE = `Usage: npm run bench:gateway -- [options]
+
+  --quick                 about a minute: short windows, fewer search probes (a smoke run)
+  --rates 200,500,1000,2000   fixed rates, req/s
+  --duration <s>          measured seconds per rate (default 8, quick 2)
+  --warmup <s>            unmeasured seconds before each measurement (default 2, quick 0.5; soak 10)
+  --initial-warmup <s>    unmeasured load per target before the first rate (default 10, quick 3)
+  --search-duration <s>   measured seconds per held-rate probe (default 3, quick 1.5)
+  --stream-rate <n>       req/s of the streaming first-byte run (default 100)
+  --gateway service|all-in-one   the gateway service as it runs in production (its own process,
+                          events to Kafka: the project's Kafka-protocol test broker in another
+                          process; default), or the all-in-one app (in-process bus, cost-ledger
+                          and embedded Postgres in the same process)
+  --otel export|spans|off gateway tracing: OTLP export to a local sink (default), spans without
+                          export (OTEL_TRACES_EXPORTER=none), or the SDK disabled (diagnosis only)
+  --targets upstream,floor,gateway   which to measure (default all three, which the
+                          issue's targets need; a subset is for diagnosis)
+  --connections <n>       keep-alive connections the generator may open per target (default 512)
+  --profile               also write a V8 CPU profile of the gateway (node --cpu-prof, into
+                          dist/bench-gateway/profiles/) and print where its time went; the
+                          profiler costs a little, so the run's numbers are marked as profiled
+  --soak <s>              instead: the gateway alone at --soak-rate for <s> seconds, RSS every 5 s
+  --soak-rate <n>         req/s of the soak (default 500)
+  --output <file>         where the tables go (default docs/benchmarks.md); --no-docs to skip
+`;
+
+interface Options {
+  quick: boolean;
+  targets: TargetName[];
+  rates: number[];
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** Unmeasured load per target before the first measurement (JIT warm-up). */
+  initialWarmupSeconds: number;
+  searchSeconds: number;
+  searchProbes: number;
+  streamRate: number;
+  otel: 'export' | 'spans' | 'off';
+  gateway: 'service' | 'all-in-one';
+  /** Directory for the gateway's .cpuprofile, when profiling. */
+  profileDir: string | undefined;
+  connections: number;
+  soakSeconds: number | undefined;
+  soakRate: number;
+  soakWarmupSeconds: number;
+  output: string | undefined;
+  command: string;
+}
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got "${text}"`);
+  return value;
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      rates: { type: 'string' },
+      targets: { type: 'string', default: 'upstream,floor,gateway' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      'initial-warmup': { type: 'string' },
+      'search-duration': { type: 'string' },
+      'stream-rate': { type: 'string' },
+      otel: { type: 'string', default: 'export' },
+      gateway: { type: 'string', default: 'service' },
+      connections: { type: 'string' },
+      soak: { type: 'string' },
+      'soak-rate': { type: 'string' },
+      output: { type: 'string', default: 'docs/benchmarks.md' },
+      'no-docs': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return undefined;
+  if (!['export', 'spans', 'off'].includes(values.otel)) throw new Error(`--otel must be export, spans or off, got "${values.otel}"`);
+  if (!['service', 'all-in-one'].includes(values.gateway)) throw new Error(`--gateway must be service or all-in-one, got "${values.gateway}"`);
+  const quick = values.quick;
+  const targets = values.targets.split(',').map((name) => name.trim());
+  const unknown = targets.filter((name) => !['upstream', 'floor', 'gateway'].includes(name));
+  if (unknown.length > 0 || targets.length === 0) throw new Error(`--targets takes upstream, floor and/or gateway, got "${values.targets}"`);
+  const rates = (values.rates ?? '200,500,1000,2000').split(',').map((rate) => positive('rates', rate.trim(), 0));
+  return {
+    quick,
+    targets: targets as TargetName[],
+    rates,
+    durationSeconds: positive('duration', values.duration, quick ? 2 : 8),
+    warmupSeconds: positive('warmup', values.warmup, quick ? 0.5 : 2),
+    initialWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 10),
+    searchSeconds: positive('search-duration', values['search-duration'], quick ? 1.5 : 3),
+    searchProbes: quick ? 3 : 7,
+    streamRate: positive('stream-rate', values['stream-rate'], 100),
+    otel: values.otel as Options['otel'],
+    gateway: values.gateway as Options['gateway'],
+    profileDir: values.profile ? join(REPO_ROOT, 'dist/bench-gateway/profiles') : undefined,
+    connections: Math.round(positive('connections', values.connections, 512)),
+    soakSeconds: values.soak === undefined ? undefined : positive('soak', values.soak, 300),
+    soakRate: positive('soak-rate', values['soak-rate'], 500),
+    soakWarmupSeconds: positive('warmup', values.warmup, 10),
+    output: values['no-docs'] ? undefined : resolve(REPO_ROOT, values.output),
+    command: ['npm run bench:gateway', ...(argv.length ? ['--', ...argv] : [])].join(' '),
+  };
+}
+
+const startedMs = Date.now();
+function log(message: string): void {
+  console.log(`[${((Date.now() - startedMs) / 1000).toFixed(0).padStart(4)}s] ${message}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+function chatBody(stream: boolean): string {
+  return JSON.stringify({
+    model: PUBLIC_MODEL,
+    messages: [{ role: 'user', content: 'Say hello in one short sentence.' }],
+    max_tokens: 32,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+}
+
+async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const response = await request(url, { headers, headersTimeout: 5_000, bodyTimeout: 5_000 });
+  const text = await response.body.text();
+  try {
+    return { status: response.statusCode, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.statusCode, body: text };
+  }
+}
+
+/** One whole call; undefined when it is a complete, successful reply, else what was wrong. */
+async function probeCall(origin: string, headers: Record<string, string>, stream: boolean): Promise<string | undefined> {
+  try {
+    const response = await request(origin + CHAT_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: chatBody(stream),
+      headersTimeout: REQUEST_TIMEOUT_MS,
+      bodyTimeout: REQUEST_TIMEOUT_MS,
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) return `HTTP ${response.statusCode}: ${text.slice(0, 400)}`;
+    if (stream ? !text.includes('data: [DONE]') : !text.includes('"usage"')) return `an incomplete reply: ${text.slice(0, 400)}`;
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Talks to the load generator process: one job at a time, results over IPC. */
+class LoadGenerator {
+  private nextId = 1;
+
+  constructor(readonly process: BenchProcess) {}
+
+  run(job: Omit<LoadJob, 'type' | 'id'>, onMeasuring?: () => void): Promise<LoadResult> {
+    const id = this.nextId++;
+    const { child } = this.process;
+    return new Promise<LoadResult>((resolveResult, reject) => {
+      const onMessage = (message: GeneratorMessage): void => {
+        if (message.id !== id) return;
+        if (message.type === 'measuring') return onMeasuring?.();
+        child.off('exit', onExit);
+        child.off('message', onMessage);
+        resolveResult(message);
+      };
+      const onExit = (): void => reject(new Error('the load generator exited'));
+      if (!child.connected) return reject(new Error('the load generator is gone'));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ ...job, type: 'job', id } satisfies LoadJob, (error) => {
+        if (error) reject(error);
+      });
+    });
+  }
+}
+
+interface Target {
+  name: TargetName;
+  origin: string;
+  headers: Record<string, string>;
+  process: BenchProcess;
+  /** Also count its child processes' CPU (the gateway's embedded Postgres). */
+  withChildren: boolean;
+}
+
+interface Gateway {
+  target: Target;
+  dataDir: string;
+  key: string;
+  otlpSink: string | undefined;
+  /** The Kafka brokers the gateway service publishes to (service mode). */
+  brokers?: string[];
+}
+
+/** The variables of the caller's shell that would point the gateway elsewhere than this run wants. */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined || /^(TOLLGATE_|OTEL_|LANGFUSE_|KAFKA_)|^(DATABASE_URL|REDIS_URL|PORT|HOST|LOG_LEVEL)$/.test(name)) continue;
+    env[name] = value;
+  }
+  return env;
+}
+
+function otelEnv(mode: Options['otel'], sink: string | undefined): Record<string, string> {
+  if (mode === 'off') return { OTEL_SDK_DISABLED: 'true' };
+  if (mode === 'spans' || !sink) return { OTEL_TRACES_EXPORTER: 'none' };
+  return { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: sink };
+}
+
+const temporaryDirs: string[] = [];
+
+/** Publishes the bench tenant's API-key snapshot, as guardrails would, so the gateway can authenticate the bench key. */
+async function publishKeySnapshot(brokers: string[], key: string): Promise<void> {
+  const kafka = new Kafka({ clientId: 'bench-gateway', brokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const snapshot = {
+      id: ulid(),
+      occurredAt: new Date().toISOString(),
+      tenantId: BENCH_TENANT,
+      type: 'governance.apikey',
+      version: 1,
+      tenant: { name: 'Bench', plan: 'pro', region: 'global', privacyMode: 'metadata', active: true },
+      keys: [{ id: 'bench-key', hash: createHash('sha256').update(key).digest('hex'), prefix: key.slice(0, 8), userId: 'bench-user', active: true, expiresAt: null }],
+    };
+    await producer.send({
+      topic: API_KEY_TOPIC,
+      messages: [{ key: BENCH_TENANT, value: JSON.stringify(snapshot), headers: { 'tollgate-event-type': 'governance.apikey', 'tollgate-event-version': '1' } }],
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** llm.call events on the bus so far (the topic's end offsets), or undefined when unreadable. */
+async function llmCallEventsOnBus(brokers: string[]): Promise<number | undefined> {
+  const admin = new Kafka({ clientId: 'bench-gateway-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(LLM_CALL_TOPIC);
+    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Starts the gateway routed to the bench upstream; a string says why it could not be benchmarked.
+ * `service`: the gateway service alone (as in production), publishing to Kafka (the test broker in
+ * a process of its own), its API key from a snapshot on the governance topic. `all-in-one`: the
+ * all-in-one app (in-process bus, cost-ledger and embedded Postgres in the same process).
+ */
+async function startGateway(upstreamOrigin: string, otlpSink: string | undefined, options: Options): Promise<Gateway | string> {
+  const mainFile = options.gateway === 'service' ? GATEWAY_SERVICE_MAIN : ALL_IN_ONE_MAIN;
+  const main = join(REPO_ROOT, mainFile);
+  if (!existsSync(main)) return `${mainFile} does not exist: run \`npm run build\` first`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-gateway-'));
+  temporaryDirs.push(dataDir);
+  // mkdtemp makes it 0700; run as root, embedded Postgres runs as "postgres" and must traverse it.
+  chmodSync(dataDir, 0o711);
+  const key = `tg-bench-${randomBytes(16).toString('hex')}`;
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const deployment = {
+    id: 'bench-upstream',
+    provider: 'openai-compatible',
+    publicModel: PUBLIC_MODEL,
+    model: 'bench-model',
+    baseUrl: `${upstreamOrigin}/v1`,
+    apiKeyEnv: 'BENCH_UPSTREAM_KEY',
+    region: 'global',
+  };
+  let busEnv: Record<string, string>;
+  let brokers: string[] | undefined;
+  if (options.gateway === 'service') {
+    const broker = await forkServer('Kafka test broker', 'kafka-broker.js');
+    brokers = [broker.origin.replace('http://', '')];
+    await publishKeySnapshot(brokers, key);
+    busEnv = { TOLLGATE_BUS: 'kafka', KAFKA_BROKERS: brokers.join(','), KAFKA_CLIENT_ID: 'bench-gateway' };
+  } else {
+    busEnv = { TOLLGATE_BOOTSTRAP_KEY: key };
+  }
+  const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
+  const gateway = spawnNode('gateway', ['--enable-source-maps', ...profiling, main], {
+    cwd: REPO_ROOT,
+    env: {
+      ...inheritedEnv(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TOLLGATE_DATA_DIR: dataDir,
+      TOLLGATE_SHUTDOWN_TIMEOUT_MS: '3000',
+      TOLLGATE_DEPLOYMENTS: JSON.stringify([deployment]),
+      BENCH_UPSTREAM_KEY: 'bench-upstream-key',
+      LOG_LEVEL: 'warn',
+      ...busEnv,
+      ...otelEnv(options.otel, otlpSink),
+    },
+  });
+  const giveUp = async (reason: string): Promise<string> => {
+    const output = gateway.output();
+    await stopProcess(gateway);
+    return `${reason}${output ? `. Its last output:\n${output}` : ''}`;
+  };
+
+  // Embedded Postgres starts (and on a fresh data dir, initialises) first: allow for a loaded machine.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (gateway.hasExited()) return giveUp('the gateway exited before it was ready');
+    if (Date.now() > deadline) return giveUp('GET /readyz did not answer 200 within 120 s');
+    const ready = await getJson(`${origin}/readyz`).catch(() => undefined);
+    if (ready?.status === 200) break;
+    await sleep(250);
+  }
+
+  const headers = { authorization: `Bearer ${key}`, 'x-tollgate-agent-id': 'bench' };
+  const before = (await getJson(`${upstreamOrigin}/_bench/stats`)).body as { completions: number };
+  const problem = await probeCall(origin, headers, false);
+  if (problem) return giveUp(`a call for model "${PUBLIC_MODEL}" failed (is TOLLGATE_DEPLOYMENTS routing in place?): ${problem}`);
+  const after = (await getJson(`${upstreamOrigin}/_bench/stats`)).body as { completions: number };
+  if (after.completions <= before.completions) return giveUp(`the gateway answered "${PUBLIC_MODEL}" without calling the bench upstream`);
+  return { target: { name: 'gateway', origin, headers, process: gateway, withChildren: options.gateway === 'all-in-one' }, dataDir, key, otlpSink, brokers };
+}
+
+/** Proof that llm.call events flow: cost rows (all-in-one) or events on the Kafka topic (service). */
+async function eventsFlow(gateway: Gateway): Promise<boolean> {
+  for (let tries = 0; tries < 40; tries += 1) {
+    if (gateway.brokers) {
+      if (((await llmCallEventsOnBus(gateway.brokers)) ?? 0) > 0) return true;
+    } else {
+      const rows = await getJson(`${gateway.target.origin}/api/v1/cost-logs?limit=1`, gateway.target.headers).catch(() => undefined);
+      if (rows?.status === 200 && ((rows.body as { data?: unknown[] }).data?.length ?? 0) > 0) return true;
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+async function describeGateway(gateway: Gateway, options: Options, costRows: boolean): Promise<string> {
+  let telemetry: string;
+  if (options.otel === 'off') telemetry = 'OpenTelemetry **disabled** (OTEL_SDK_DISABLED=true, a diagnosis run)';
+  else if (options.otel === 'spans') telemetry = 'OpenTelemetry spans created at 100% sampling but not exported (OTEL_TRACES_EXPORTER=none)';
+  else {
+    const sink = gateway.otlpSink ? ((await getJson(`${gateway.otlpSink}/_bench/stats`).catch(() => undefined))?.body as { requests: number; bytes: number } | undefined) : undefined;
+    telemetry =
+      'OpenTelemetry tracing at 100% sampling (default parent-based always-on), spans exported over OTLP/HTTP protobuf to a local sink process' +
+      (sink ? ` (${sink.requests} exports, ${(sink.bytes / 2 ** 20).toFixed(1)} MB received)` : '');
+  }
+  const profiled = options.profileDir ? ' **Profiled run** (node --cpu-prof on the gateway): its figures carry the profiler\'s cost.' : '';
+  const common =
+    `API-key auth, routing of \`${PUBLIC_MODEL}\` to one \`openai-compatible\` deployment (the bench upstream, via TOLLGATE_DEPLOYMENTS), ` +
+    `budget admission (no budget set for the bench tenant), \`x-tollgate-agent-id\` attribution, ${telemetry}, LOG_LEVEL=warn`;
+  if (gateway.brokers) {
+    const events = await llmCallEventsOnBus(gateway.brokers);
+    return (
+      `the gateway service as deployed (\`node --enable-source-maps ${GATEWAY_SERVICE_MAIN}\`, built from this tree, its own process) with ` +
+      `${common}; \`llm.call\` events published over kafkajs to Kafka (the project's Kafka-protocol test broker, in a process of its own; ` +
+      `${events === undefined ? 'event count unreadable' : `${events.toLocaleString('en')} events on \`${LLM_CALL_TOPIC}\` at the end`}${costRows ? '' : ', **no event seen within 10 s**'}); ` +
+      `its API key from a governance snapshot on the compacted topic, as guardrails publishes it.${profiled}`
+    );
+  }
+  return (
+    `the all-in-one app (\`node --enable-source-maps ${ALL_IN_ONE_MAIN}\`, built from this tree) with ${common}; ` +
+    `\`llm.call\` events on the in-process bus into cost-ledger and its embedded Postgres in the same process ` +
+    `(${costRows ? 'cost rows seen' : '**no cost row seen within 10 s**'}).${profiled}`
+  );
+}
+
+/** Stops the gateway so that node writes its --cpu-prof file, then says where its CPU went. */
+async function profileNotes(options: Options, gateway: Gateway | string, since: Date): Promise<string[]> {
+  if (!options.profileDir || typeof gateway === 'string') return [];
+  await stopProcess(gateway.target.process);
+  const newest = readdirSync(options.profileDir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .map((name) => join(options.profileDir!, name))
+    .filter((file) => statSync(file).mtimeMs >= since.getTime())
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!newest) return ['gateway CPU profile: no .cpuprofile was written (did the gateway exit cleanly?)'];
+  const summary = summarizeCpuProfile(newest, REPO_ROOT);
+  const shares = (list: Array<{ name: string; share: number }>): string => list.map(({ name, share }) => `${name} ${(share * 100).toFixed(1)}%`).join(', ');
+  return [
+    `gateway CPU profile (whole run, \`${relative(REPO_ROOT, newest)}\`, ${summary.busySamples} busy samples), by owner (nearest package or repo folder on the stack): ${shares(summary.owners.slice(0, 12))}`,
+    `gateway CPU profile, top functions by self time: ${shares(summary.functions.slice(0, 12))}`,
+  ];
+}
+
+function jobFor(target: Target, rate: number, warmupSeconds: number, durationSeconds: number, stream: boolean, options: Options): Omit<LoadJob, 'type' | 'id'> {
+  return {
+    origin: target.origin,
+    path: CHAT_PATH,
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: chatBody(stream),
+    stream,
+    ratePerSecond: rate,
+    warmupSeconds,
+    durationSeconds,
+    connections: options.connections,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  };
+}
+
+const held = (result: LoadResult): boolean => result.errors === 0 && result.latency.p99 < P99_LIMIT_MS;
+
+function summary(result: LoadResult): string {
+  const errors = result.errors ? `, ${result.errors} errors (${result.errorSamples[0] ?? ''})` : '';
+  return `p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms${errors}`;
+}
+
+async function measureFixedRate(generator: LoadGenerator, target: Target, rate: number, options: Options): Promise<FixedRateRun> {
+  const { pid } = target.process;
+  let cpuBefore = NaN;
+  let childrenBefore = NaN;
+  const result = await generator.run(jobFor(target, rate, options.warmupSeconds, options.durationSeconds, false, options), () => {
+    cpuBefore = cpuSeconds(pid);
+    if (target.withChildren) childrenBefore = descendantsCpuSeconds(pid);
+  });
+  // Counting until it is idle again charges the work a call leaves behind (events, Postgres writes).
+  await settle(pid, SETTLE_MAX_MS);
+  const perRequest = (seconds: number): number => (seconds * 1e6) / Math.max(1, result.ok);
+  const run: FixedRateRun = { rate, result, cpuUsPerRequest: perRequest(cpuSeconds(pid) - cpuBefore) };
+  if (target.withChildren) run.childrenCpuUsPerRequest = perRequest(descendantsCpuSeconds(pid) - childrenBefore);
+  log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s: ${summary(result)}, CPU ${run.cpuUsPerRequest.toFixed(0)} µs/request`);
+  return run;
+}
+
+/**
+ * Steps up from the highest fixed rate held (×1.5) until a rate is missed, then bisects, within
+ * options.searchProbes probes. Starting from the highest rate held, not below the first miss,
+ * keeps one noisy fixed-rate window from capping the search.
+ */
+async function searchHighestHeld(
+  generator: LoadGenerator,
+  target: Target,
+  fixed: FixedRateRun[],
+  options: Options,
+): Promise<Pick<TargetReport, 'maxHeld' | 'maxHeldIsLowerBound' | 'probes'>> {
+  let low = Math.max(0, ...fixed.filter((run) => held(run.result)).map((run) => run.rate));
+  const misses = fixed.filter((run) => run.rate > low && !held(run.result)).map((run) => run.rate);
+  let high = misses.length > 0 ? Math.min(...misses) : undefined;
+  const probes: HeldRateProbe[] = [];
+  const round = (rate: number): number => (rate >= 1000 ? Math.round(rate / 50) * 50 : Math.round(rate / 10) * 10);
+  const probe = async (rate: number): Promise<boolean> => {
+    const result = await generator.run(jobFor(target, rate, Math.min(1, options.warmupSeconds), options.searchSeconds, false, options));
+    await settle(target.process.pid, SETTLE_MAX_MS);
+    probes.push({ rate, held: held(result), result });
+    log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s (search): ${held(result) ? 'held' : 'missed'}, ${summary(result)}`);
+    return held(result);
+  };
+  let budget = options.searchProbes;
+  while (high === undefined && budget > 0 && !target.process.hasExited()) {
+    budget -= 1;
+    const rate = round(Math.max(low, 100) * 1.5);
+    if (await probe(rate)) low = rate;
+    else high = rate;
+  }
+  while (high !== undefined && budget > 0 && high / Math.max(low, 1) > 1.1 && !target.process.hasExited()) {
+    const rate = round((low + high) / 2);
+    if (rate <= low || rate >= high) break;
+    budget -= 1;
+    if (await probe(rate)) low = rate;
+    else high = rate;
+  }
+  return { maxHeld: low > 0 ? low : undefined, maxHeldIsLowerBound: high === undefined, probes };
+}
+
+async function runLatency(options: Options, generator: LoadGenerator, upstream: { process: BenchProcess; origin: string }, gateway: Gateway | string): Promise<void> {
+  const machine = describeMachine(REPO_ROOT);
+  const startedAt = new Date();
+  const floor = await forkServer('floor proxy', 'floor-proxy.js', { BENCH_UPSTREAM_ORIGIN: upstream.origin });
+  for (const origin of [upstream.origin, floor.origin]) {
+    const problem = (await probeCall(origin, {}, false)) ?? (await probeCall(origin, {}, true));
+    if (problem) throw new Error(`${origin} does not answer as expected: ${problem}`);
+  }
+  const targets: Target[] = [
+    { name: 'upstream' as const, origin: upstream.origin, headers: {}, process: upstream.process, withChildren: false },
+    { name: 'floor' as const, origin: floor.origin, headers: {}, process: floor.process, withChildren: false },
+  ].filter((target) => options.targets.includes(target.name));
+  let gatewaySkipped: string | undefined;
+  let costRows = false;
+  if (typeof gateway === 'string') {
+    gatewaySkipped = gateway;
+    log(`GATEWAY SKIPPED: ${gateway}`);
+  } else {
+    targets.push(gateway.target);
+    costRows = await eventsFlow(gateway);
+  }
+  const reports = new Map<TargetName, TargetReport>(targets.map((t) => [t.name, { name: t.name, fixed: [], probes: [], maxHeld: undefined, rss: [] }]));
+  const sampler = new RssSampler(targets.map((t) => ({ name: t.name, pid: t.process.pid })));
+  sampler.start(1_000);
+  const notes: string[] = [];
+  const live = (): Target[] =>
+    targets.filter((t) => {
+      if (!t.process.hasExited()) return true;
+      if (!notes.some((note) => note.startsWith(t.name))) notes.push(`${t.name} exited during the run; its later phases are missing. Last output: ${t.process.output().split('\n').slice(-3).join(' ')}`);
+      return false;
+    });
+
+  // A fresh process runs its first thousands of calls before V8 has optimised the hot path: one
+  // unmeasured run per target first, so the first fixed rate measures the same steady state as the rest.
+  for (const target of live()) {
+    const rate = Math.min(...options.rates);
+    log(`${target.name.padEnd(8)} JIT warm-up: ${options.initialWarmupSeconds} s at ${rate} req/s, not measured`);
+    await generator.run(jobFor(target, rate, options.initialWarmupSeconds, 0.5, false, options));
+    await settle(target.process.pid, SETTLE_MAX_MS);
+  }
+  log(`fixed rates ${options.rates.join(', ')} req/s: ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, targets interleaved`);
+  for (const rate of options.rates) {
+    for (const target of live()) {
+      const report = reports.get(target.name)!;
+      if (report.saturatedAt !== undefined) continue;
+      const run = await measureFixedRate(generator, target, rate, options);
+      report.fixed.push(run);
+      if (run.result.latency.p99 > SATURATED_P99_MS || run.result.errors > run.result.scheduled / 100) {
+        report.saturatedAt = rate;
+        log(`${target.name} is saturated at ${rate} req/s: its higher fixed rates are skipped`);
+      }
+    }
+  }
+  log(`highest rate with p99 < ${P99_LIMIT_MS} ms`);
+  for (const target of live()) {
+    const report = reports.get(target.name)!;
+    Object.assign(report, await searchHighestHeld(generator, target, report.fixed, options));
+  }
+  log(`streaming first byte at ${options.streamRate} req/s`);
+  for (const target of live()) {
+    const result = await generator.run(jobFor(target, options.streamRate, options.warmupSeconds, options.durationSeconds, true, options));
+    await settle(target.process.pid, SETTLE_MAX_MS);
+    reports.get(target.name)!.stream = result;
+    log(`${target.name.padEnd(8)} stream first byte p50 ${result.firstByte?.p50.toFixed(2)} ms, p99 ${result.firstByte?.p99.toFixed(2)} ms${result.errors ? `, ${result.errors} errors` : ''}`);
+  }
+  sampler.stop();
+  for (const report of reports.values()) report.rss = sampler.of(report.name);
+  machine.loadAtEnd = loadavg();
+  const gatewaySetup = typeof gateway === 'string' ? '' : await describeGateway(gateway, options, costRows);
+  notes.push(...(await profileNotes(options, gateway, startedAt)));
+
+  const referenceRate = options.rates.reduce((best, rate) => (Math.abs(rate - 1000) < Math.abs(best - 1000) ? rate : best));
+  const run: LatencyRun = {
+    command: options.command,
+    startedAt,
+    quick: options.quick,
+    rates: options.rates,
+    warmupSeconds: options.warmupSeconds,
+    initialWarmupSeconds: options.initialWarmupSeconds,
+    durationSeconds: options.durationSeconds,
+    searchSeconds: options.searchSeconds,
+    streamRate: options.streamRate,
+    referenceRate,
+    p99LimitMs: P99_LIMIT_MS,
+    machine,
+    gatewaySetup,
+    ...(gatewaySkipped ? { gatewaySkipped } : {}),
+    targets: [...reports.values()],
+    notes,
+  };
+  const section = renderLatencySection(run);
+  console.log(`\n${section}`);
+  for (const verdict of latencyVerdicts(run)) console.log(`${verdict.verdict.padEnd(4)}  ${verdict.goal}: ${verdict.measured}`);
+  if (options.output) {
+    writeSection(options.output, 'gateway', section);
+    log(`wrote ${options.output}`);
+  }
+}
+
+async function runSoak(options: Options, generator: LoadGenerator, gateway: Gateway | string): Promise<void> {
+  if (typeof gateway === 'string') throw new Error(`the soak needs the gateway, which could not be started: ${gateway}`);
+  const seconds = options.soakSeconds ?? 300;
+  const machine = describeMachine(REPO_ROOT);
+  const startedAt = new Date();
+  const costRows = await eventsFlow(gateway);
+  const { pid } = gateway.target.process;
+  const sampler = new RssSampler([{ name: 'gateway', pid }]);
+  const clock = Date.now();
+  sampler.start(5_000);
+  let measuredFromMs = 0;
+  let cpuBefore = NaN;
+  const windowSeconds = Math.max(10, Math.round(seconds / 10));
+  log(`soak: gateway at ${options.soakRate} req/s for ${options.soakWarmupSeconds} s warm-up + ${seconds} s`);
+  const result = await generator.run(
+    { ...jobFor(gateway.target, options.soakRate, options.soakWarmupSeconds, seconds, false, options), windowSeconds },
+    () => {
+      measuredFromMs = Date.now() - clock;
+      cpuBefore = cpuSeconds(pid);
+    },
+  );
+  const measuredToMs = Date.now() - clock;
+  const cpuUsPerRequest = ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.ok);
+  sampler.stop();
+  machine.loadAtEnd = loadavg();
+  const gatewaySetup = await describeGateway(gateway, options, costRows);
+  const profile = await profileNotes(options, gateway, startedAt);
+  const run = {
+    command: options.command,
+    startedAt,
+    rate: options.soakRate,
+    warmupSeconds: options.soakWarmupSeconds,
+    seconds,
+    windowSeconds,
+    machine,
+    gatewaySetup,
+    result,
+    cpuUsPerRequest,
+    rss: sampler.of('gateway'),
+    measuredFromMs,
+    measuredToMs,
+  };
+  const section = renderSoakSection(run) + profile.map((note) => `- ${note}\n`).join('');
+  console.log(`\n${section}`);
+  const trend = rssTrend(run);
+  console.log(`${trend ? (trend.flat ? 'PASS' : 'MISS') : 'n/a '}  RSS flat over ${seconds} s`);
+  if (options.output) {
+    writeSection(options.output, 'gateway-soak', section);
+    log(`wrote ${options.output}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) return void console.log(USAGE);
+  const upstream = await forkServer('upstream', 'bench-upstream.js');
+  const generator = new LoadGenerator(forkWorker('load generator', 'load-generator.js'));
+  const sink = options.otel === 'export' ? await forkServer('OTLP sink', 'otlp-sink.js') : undefined;
+  let gateway: Gateway | string = 'not selected (--targets)';
+  if (options.soakSeconds !== undefined || options.targets.includes('gateway')) {
+    log(options.gateway === 'service' ? 'starting the Kafka test broker and the gateway service' : 'starting the all-in-one gateway (embedded Postgres, migrations)');
+    gateway = await startGateway(upstream.origin, sink?.origin, options);
+  }
+  if (typeof gateway !== 'string') log(`gateway ready on ${gateway.target.origin}`);
+  if (options.soakSeconds !== undefined) await runSoak(options, generator, gateway);
+  else await runLatency(options, generator, upstream, gateway);
+}
+
+async function cleanUp(): Promise<void> {
+  await stopAll();
+  for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    log(`${signal}: stopping every process of the run`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((error: unknown) => {
+    if (interrupted) return; // the run was stopped on purpose; what broke is the stopping itself
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanUp());

@@ -1,0 +1,397 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { RssSample } from './processes';
+import type { LoadResult, Percentiles } from './protocol';
+
+/** The report of a benchmark run: machine facts, tables, the issue's targets, and docs/benchmarks.md. */
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  kernel: string;
+  node: string;
+  commit: string;
+  loadAtStart: number[];
+  loadAtEnd: number[];
+}
+
+export function describeMachine(repoRoot: string): Machine {
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpuModel;
+  } catch {
+    // not Linux: keep os.cpus()'s model
+  }
+  let commit = 'unknown';
+  try {
+    const git = (args: string[]): string => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    commit = git(['rev-parse', '--short', 'HEAD']) + (git(['status', '--porcelain']) === '' ? '' : ' with uncommitted changes');
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpus: cpus().length,
+    cpuModel,
+    memoryGiB: totalmem() / 2 ** 30,
+    kernel: release(),
+    node: process.version,
+    commit,
+    loadAtStart: loadavg(),
+    loadAtEnd: [],
+  };
+}
+
+export type TargetName = 'upstream' | 'floor' | 'gateway';
+
+export interface FixedRateRun {
+  rate: number;
+  result: LoadResult;
+  /** CPU of the target process per completed request, µs. */
+  cpuUsPerRequest: number;
+  /** The gateway's child processes (its embedded Postgres), µs per request. */
+  childrenCpuUsPerRequest?: number;
+}
+
+export interface HeldRateProbe {
+  rate: number;
+  held: boolean;
+  result: LoadResult;
+}
+
+export interface TargetReport {
+  name: TargetName;
+  fixed: FixedRateRun[];
+  probes: HeldRateProbe[];
+  /** Highest rate probed with p99 under the limit and no errors; undefined if none held. */
+  maxHeld: number | undefined;
+  /** The search ran out of probes before any rate above maxHeld was missed. */
+  maxHeldIsLowerBound?: boolean;
+  /** The fixed rate after which its higher fixed rates were skipped (p99 far past the limit, or errors). */
+  saturatedAt?: number;
+  stream?: LoadResult;
+  rss: RssSample[];
+}
+
+export interface LatencyRun {
+  command: string;
+  startedAt: Date;
+  quick: boolean;
+  rates: number[];
+  warmupSeconds: number;
+  /** Unmeasured load per target before its first measured rate. */
+  initialWarmupSeconds: number;
+  durationSeconds: number;
+  searchSeconds: number;
+  streamRate: number;
+  referenceRate: number;
+  p99LimitMs: number;
+  machine: Machine;
+  /** How the gateway ran (telemetry, events), or why it was skipped. */
+  gatewaySetup: string;
+  gatewaySkipped?: string;
+  targets: TargetReport[];
+  notes: string[];
+}
+
+export interface Verdict {
+  goal: string;
+  measured: string;
+  verdict: 'PASS' | 'MISS' | 'n/a';
+}
+
+const ms = (value: number | undefined): string => {
+  if (value === undefined || !Number.isFinite(value)) return '–';
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2);
+};
+const us = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(0));
+const mb = (bytes: number | undefined): string => (bytes === undefined ? '–' : (bytes / 2 ** 20).toFixed(0));
+const pair = (p: Percentiles | undefined): string => (p ? `${ms(p.p50)} / ${ms(p.p99)}` : '–');
+
+/** Load from before the run means other work shared the CPUs: say so next to the numbers. */
+function noiseWarning(machine: Machine): string {
+  const busy = (machine.loadAtStart[0] ?? 0) > 0.5;
+  return busy ? ' **Other work was running on the machine when this run started (1-minute load above 0.5): expect noise, compare ratios, not absolute figures.**' : '';
+}
+
+function target(run: LatencyRun, name: TargetName): TargetReport | undefined {
+  return run.targets.find((candidate) => candidate.name === name);
+}
+
+function atRate(report: TargetReport | undefined, rate: number): FixedRateRun | undefined {
+  return report?.fixed.find((fixed) => fixed.rate === rate);
+}
+
+/** What a proxy adds over the upstream called directly at the same rate, p50 and p99. */
+function added(run: LatencyRun, name: TargetName, rate: number): { p50: number; p99: number } | undefined {
+  const proxy = atRate(target(run, name), rate)?.result;
+  const direct = atRate(target(run, 'upstream'), rate)?.result;
+  if (!proxy || !direct || proxy.errors > 0) return undefined;
+  return { p50: proxy.latency.p50 - direct.latency.p50, p99: proxy.latency.p99 - direct.latency.p99 };
+}
+
+function withErrors(result: LoadResult, text: string): string {
+  return result.errors > 0 ? `${text} (${result.errors} errors)` : text;
+}
+
+export function latencyVerdicts(run: LatencyRun): Verdict[] {
+  const rate = run.referenceRate;
+  const gateway = target(run, 'gateway');
+  const floor = target(run, 'floor');
+  const upstream = target(run, 'upstream');
+  const verdict = (pass: boolean | undefined): Verdict['verdict'] => (pass === undefined ? 'n/a' : pass ? 'PASS' : 'MISS');
+  const gatewayAdded = added(run, 'gateway', rate);
+  const floorAdded = added(run, 'floor', rate);
+  const gatewayAtRate = atRate(gateway, rate)?.result;
+  // Measured but unusable (errors, or saturated below the rate) is a miss; never measured is n/a.
+  let missing = 'gateway skipped';
+  let failed = false;
+  if (gateway && gatewayAtRate && gatewayAtRate.errors > 0) [missing, failed] = [`gateway had ${gatewayAtRate.errors} errors at ${rate} req/s`, true];
+  else if (gateway?.saturatedAt !== undefined && !gatewayAtRate) [missing, failed] = [`gateway saturated at ${gateway.saturatedAt} req/s, below ${rate}`, true];
+  else if (gateway) missing = 'not measured';
+  const firstByteOverhead = gateway?.stream && upstream?.stream ? (gateway.stream.firstByte?.p50 ?? NaN) - (upstream.stream.firstByte?.p50 ?? NaN) : undefined;
+  const heldRatio = gateway?.maxHeld !== undefined && floor?.maxHeld ? gateway.maxHeld / floor.maxHeld : gateway && floor?.maxHeld ? 0 : undefined;
+  return [
+    {
+      goal: `gateway's added p50 within 0.3 ms of the floor's (at ${rate} req/s)`,
+      measured: gatewayAdded && floorAdded ? `${ms(gatewayAdded.p50)} vs ${ms(floorAdded.p50)} ms: +${ms(gatewayAdded.p50 - floorAdded.p50)} ms` : missing,
+      verdict: verdict(gatewayAdded && floorAdded ? gatewayAdded.p50 - floorAdded.p50 <= 0.3 : failed ? false : undefined),
+    },
+    {
+      goal: `gateway's added p99 at ${rate} req/s at most 2× the floor's`,
+      measured: gatewayAdded && floorAdded ? `${ms(gatewayAdded.p99)} vs ${ms(floorAdded.p99)} ms: ${(gatewayAdded.p99 / floorAdded.p99).toFixed(2)}×` : missing,
+      verdict: verdict(gatewayAdded && floorAdded ? gatewayAdded.p99 <= 2 * floorAdded.p99 : failed ? false : undefined),
+    },
+    {
+      goal: `gateway's highest rate with p99 < ${run.p99LimitMs} ms at least 70% of the floor's`,
+      measured:
+        heldRatio === undefined
+          ? gateway
+            ? 'floor held no rate'
+            : missing
+          : `${gateway?.maxHeld ?? 'none'} vs ${floor?.maxHeldIsLowerBound ? '≥ ' : ''}${floor?.maxHeld} req/s: ${(heldRatio * 100).toFixed(0)}%` +
+            (floor?.maxHeldIsLowerBound || gateway?.maxHeldIsLowerBound ? ' (a search that found no miss gives a lower bound)' : ''),
+      verdict: verdict(heldRatio === undefined ? undefined : heldRatio >= 0.7),
+    },
+    {
+      goal: `streaming first-byte overhead p50 under 1 ms (gateway vs upstream direct, ${run.streamRate} req/s)`,
+      measured: firstByteOverhead === undefined ? missing : withErrors(gateway?.stream ?? upstream!.stream!, `${ms(gateway?.stream?.firstByte?.p50)} vs ${ms(upstream?.stream?.firstByte?.p50)} ms: +${ms(firstByteOverhead)} ms`),
+      verdict: verdict(firstByteOverhead === undefined ? undefined : firstByteOverhead < 1 && (gateway?.stream?.errors ?? 1) === 0),
+    },
+    {
+      goal: 'RSS flat over a 5-minute run',
+      measured: 'not judged here: run `npm run bench:gateway -- --soak 300` (section below)',
+      verdict: 'n/a',
+    },
+  ];
+}
+
+export function renderLatencySection(run: LatencyRun): string {
+  const names: TargetName[] = ['upstream', 'floor', 'gateway'];
+  const present = names.filter((name) => target(run, name));
+  const { machine } = run;
+  const lines: string[] = [];
+  lines.push('## Gateway overhead (`npm run bench:gateway`)', '');
+  lines.push(
+    `Run ${run.startedAt.toISOString()} with \`${run.command}\`${run.quick ? ' (**quick smoke run**: short windows, numbers indicative only)' : ''}, commit ${machine.commit}.`,
+    '',
+    `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM, Linux ${machine.kernel}, Node ${machine.node}. ` +
+      `Load generator, upstream, floor proxy and gateway share these CPUs. Load average (1/5/15 min) at start ${machine.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}, ` +
+      `at end ${machine.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}.` +
+      noiseWarning(machine),
+    '',
+    `Gateway: ${run.gatewaySkipped ? `**skipped**: ${run.gatewaySkipped}` : run.gatewaySetup}`,
+    '',
+    'How it is measured:',
+    '',
+    '- Three targets in one run, interleaved per rate: the OpenAI-compatible **upstream** called directly (`bench/gateway/bench-upstream.ts`: fixed reply with `usage`, no added latency), the **floor** proxy (`bench/gateway/floor-proxy.ts`: node:http + undici, parse, forward, read `usage`, reply), and the **gateway**. Each target, the upstream and the load generator run in separate processes.',
+    `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate; before its first rate each target gets ${run.initialWarmupSeconds} s of unmeasured load at the lowest rate, so that V8 has optimised its hot path. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
+    `- Highest rate held: from the fixed rates, step up ×1.5 then bisect (${run.searchSeconds} s per probe) for the highest rate with p99 < ${run.p99LimitMs} ms and no errors. The generator shares the machine, so the upstream's own figure is partly the generator's limit.`,
+    `- CPU per request: utime + stime of the target process from /proc over the measured window (until it is idle again), divided by completed requests. The gateway's embedded Postgres (its child processes) is listed apart.`,
+    `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRate} req/s, scheduled send time to the first body byte.`,
+    '- RSS: /proc VmRSS of each target, sampled every second over the whole run.',
+    '',
+  );
+
+  lines.push(`### Latency at fixed rates (ms, p50 / p99)`, '');
+  const header = ['rate (req/s)', ...present.map((name) => `${name} p50 / p99`), ...present.filter((n) => n !== 'upstream').map((name) => `${name} adds p50 / p99`), 'CPU µs/request (' + present.join(' / ') + ')'];
+  lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+  for (const rate of run.rates) {
+    const cells = [String(rate)];
+    for (const name of present) {
+      const report = target(run, name);
+      const fixed = atRate(report, rate);
+      cells.push(fixed ? withErrors(fixed.result, pair(fixed.result.latency)) : report?.saturatedAt !== undefined ? `not run (saturated at ${report.saturatedAt})` : '–');
+    }
+    for (const name of present.filter((n) => n !== 'upstream')) {
+      const add = added(run, name, rate);
+      cells.push(add ? `${ms(add.p50)} / ${ms(add.p99)}` : '–');
+    }
+    cells.push(present.map((name) => us(atRate(target(run, name), rate)?.cpuUsPerRequest)).join(' / '));
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+
+  lines.push('### Per target', '');
+  lines.push(`| | ${present.join(' | ')} |`, `|---|${present.map(() => '---').join('|')}|`);
+  const row = (label: string, cell: (report: TargetReport) => string): void => {
+    lines.push(`| ${label} | ${present.map((name) => cell(target(run, name)!)).join(' | ')} |`);
+  };
+  row(`highest rate with p99 < ${run.p99LimitMs} ms (req/s)`, (r) => (r.maxHeld === undefined ? 'none' : `${r.maxHeldIsLowerBound ? '≥ ' : ''}${r.maxHeld}`));
+  row(`CPU per request at ${run.referenceRate} req/s (µs)`, (r) => {
+    const fixed = atRate(r, run.referenceRate);
+    if (!fixed) return '–';
+    return fixed.childrenCpuUsPerRequest === undefined ? us(fixed.cpuUsPerRequest) : `${us(fixed.cpuUsPerRequest)} (+ Postgres ${us(fixed.childrenCpuUsPerRequest)})`;
+  });
+  row(`streaming first byte p50 / p99 at ${run.streamRate} req/s (ms)`, (r) => (r.stream ? withErrors(r.stream, pair(r.stream.firstByte)) : '–'));
+  row('streaming whole reply p50 / p99 (ms)', (r) => (r.stream ? pair(r.stream.latency) : '–'));
+  row('RSS start / end / max (MB)', (r) => {
+    const bytes = r.rss.map((sample) => sample.bytes);
+    return bytes.length === 0 ? '–' : `${mb(bytes[0])} / ${mb(bytes[bytes.length - 1])} / ${mb(Math.max(...bytes))}`;
+  });
+  lines.push('');
+
+  lines.push('### Targets (issue 3), as ratios from this run', '');
+  lines.push('| target | measured | verdict |', '|---|---|---|');
+  for (const verdict of latencyVerdicts(run)) lines.push(`| ${verdict.goal} | ${verdict.measured} | **${verdict.verdict}** |`);
+  lines.push('');
+
+  lines.push('### Load generator health and held-rate search', '');
+  lines.push('| target | worst send lag p99 (ms) | max in flight | requests queued for a connection | connections opened while measuring | generator CPU (max, share of a core) |', '|---|---|---|---|---|---|');
+  for (const name of present) {
+    const results = target(run, name)!.fixed.map((fixed) => fixed.result);
+    lines.push(
+      `| ${name} | ${ms(Math.max(...results.map((r) => r.sendLag.p99)))} | ${Math.max(...results.map((r) => r.maxInFlight))} | ${results.reduce((sum, r) => sum + r.queued, 0)} | ${results.reduce((sum, r) => sum + r.connectionsOpened, 0)} | ${Math.max(...results.map((r) => r.generatorCpuShare)).toFixed(2)} |`,
+    );
+  }
+  lines.push('');
+  for (const name of present) {
+    const probes = target(run, name)!.probes.map((probe) => `${probe.rate} ${probe.held ? 'held' : 'missed'} (p99 ${ms(probe.result.latency.p99)} ms${probe.result.errors ? `, ${probe.result.errors} errors` : ''})`);
+    lines.push(`- ${name} probes: ${probes.length ? probes.join(', ') : 'none beyond the fixed rates'}`);
+  }
+  const errorNotes = run.targets.flatMap((report) =>
+    [...report.fixed.map((f) => f.result), ...(report.stream ? [report.stream] : [])].flatMap((result) => result.errorSamples.map((sample) => `${report.name}: ${sample}`)),
+  );
+  for (const note of [...new Set(errorNotes)].slice(0, 8)) lines.push(`- error seen: ${note.replace(/\|/g, '\\|').replace(/\s+/g, ' ')}`);
+  for (const note of run.notes) lines.push(`- ${note}`);
+  lines.push(
+    '',
+    'Reproduce: `npm run bench:gateway` (about 5 minutes; `-- --quick` for a one-minute smoke run, `-- --soak 300` for the memory check, ' +
+      '`-- --profile` for a CPU profile of the gateway, `-- --otel spans|off` to see what tracing costs, `-- --help` for the rest).',
+    '',
+  );
+  return lines.join('\n');
+}
+
+// ---- soak -------------------------------------------------------------------------------------
+
+export interface SoakRun {
+  command: string;
+  startedAt: Date;
+  rate: number;
+  warmupSeconds: number;
+  seconds: number;
+  windowSeconds: number;
+  machine: Machine;
+  gatewaySetup: string;
+  result: LoadResult;
+  cpuUsPerRequest: number;
+  /** Gateway RSS samples; measuredFromMs / measuredToMs on the same clock. */
+  rss: RssSample[];
+  measuredFromMs: number;
+  measuredToMs: number;
+}
+
+export interface RssTrend {
+  startBytes: number;
+  endBytes: number;
+  maxBytes: number;
+  /** Least-squares slope after the settling fifth, MB per minute. */
+  slopeMbPerMinute: number;
+  /** That slope over the judged span, as a share of the median RSS. */
+  growthShare: number;
+  flat: boolean;
+}
+
+/** RSS is flat when its trend over the run after the first fifth grows less than 5% of its median. */
+export function rssTrend(run: SoakRun): RssTrend | undefined {
+  const from = run.measuredFromMs + (run.measuredToMs - run.measuredFromMs) / 5;
+  const judged = run.rss.filter((sample) => sample.atMs >= from && sample.atMs <= run.measuredToMs + 1_000);
+  const measured = run.rss.filter((sample) => sample.atMs >= run.measuredFromMs);
+  if (judged.length < 3 || measured.length === 0) return undefined;
+  const meanT = judged.reduce((sum, s) => sum + s.atMs, 0) / judged.length;
+  const meanB = judged.reduce((sum, s) => sum + s.bytes, 0) / judged.length;
+  let covariance = 0;
+  let variance = 0;
+  for (const sample of judged) {
+    covariance += (sample.atMs - meanT) * (sample.bytes - meanB);
+    variance += (sample.atMs - meanT) ** 2;
+  }
+  const slope = variance === 0 ? 0 : covariance / variance; // bytes per ms
+  const sorted = judged.map((sample) => sample.bytes).sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? meanB;
+  const span = (judged[judged.length - 1]?.atMs ?? 0) - (judged[0]?.atMs ?? 0);
+  const growthShare = (slope * span) / median;
+  return {
+    startBytes: measured[0]!.bytes,
+    endBytes: measured[measured.length - 1]!.bytes,
+    maxBytes: Math.max(...measured.map((sample) => sample.bytes)),
+    slopeMbPerMinute: (slope * 60_000) / 2 ** 20,
+    growthShare,
+    flat: growthShare < 0.05,
+  };
+}
+
+export function renderSoakSection(run: SoakRun): string {
+  const trend = rssTrend(run);
+  const { machine, result } = run;
+  const lines: string[] = [];
+  lines.push('## Gateway memory over a long run (`npm run bench:gateway -- --soak`)', '');
+  lines.push(
+    `Run ${run.startedAt.toISOString()} with \`${run.command}\`, commit ${machine.commit}: the gateway alone at ${run.rate} req/s open loop for ${run.seconds} s after ${run.warmupSeconds} s of warm-up, RSS sampled every 5 s. ` +
+      `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM, Node ${machine.node}; load average at start ${machine.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${machine.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}.${noiseWarning(machine)}`,
+    '',
+    `Gateway: ${run.gatewaySetup}`,
+    '',
+    `Whole run: p50 / p99 ${pair(result.latency)} ms, ${result.ok} ok, ${result.errors} errors, CPU ${us(run.cpuUsPerRequest)} µs per request.`,
+    '',
+  );
+  if (trend) {
+    lines.push(
+      `**RSS flat over the run: ${trend.flat ? 'PASS' : 'MISS'}**: start ${mb(trend.startBytes)} MB, end ${mb(trend.endBytes)} MB, max ${mb(trend.maxBytes)} MB; ` +
+        `trend after the first fifth ${trend.slopeMbPerMinute.toFixed(2)} MB/min, ${(trend.growthShare * 100).toFixed(1)}% of the median over that span (flat: under 5%).`,
+      '',
+    );
+  } else {
+    lines.push('**RSS flat: n/a** (too few samples; run longer).', '');
+  }
+  lines.push('| from second | p50 / p99 (ms) | errors | gateway RSS at window end (MB) |', '|---|---|---|---|');
+  for (const window of result.windows ?? []) {
+    const endMs = run.measuredFromMs + (window.startSecond + run.windowSeconds) * 1000;
+    const sample = [...run.rss].reverse().find((s) => s.atMs <= endMs);
+    lines.push(`| ${window.startSecond.toFixed(0)} | ${pair(window.latency)} | ${window.errors} | ${mb(sample?.bytes)} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+// ---- docs/benchmarks.md -----------------------------------------------------------------------
+
+const PREAMBLE = `# Benchmarks
+
+Results of the scripts under \`bench/\`, the latest run of each. A script rewrites only its own
+block (between its \`<!-- bench:... -->\` markers); anything outside the blocks is kept.
+`;
+
+/** Replaces the block marked with key in file (appending it if absent), keeping everything else. */
+export function writeSection(file: string, key: string, content: string): void {
+  const begin = `<!-- bench:${key}:begin -->`;
+  const end = `<!-- bench:${key}:end -->`;
+  const block = `${begin}\n${content.trim()}\n${end}`;
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : PREAMBLE;
+  const from = current.indexOf(begin);
+  const to = current.indexOf(end);
+  const next = from >= 0 && to > from ? current.slice(0, from) + block + current.slice(to + end.length) : `${current.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, next);
+}
