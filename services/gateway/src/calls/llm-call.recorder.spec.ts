@@ -9,11 +9,13 @@ class SwitchableBus implements EventPublisher {
   up = true;
   readonly accepted: string[] = [];
   refused = 0;
+  readonly refusedAt: number[] = [];
 
   async publish<C extends EventContract>(_contract: C, event: unknown): Promise<void> {
     await Promise.resolve();
     if (!this.up) {
       this.refused += 1;
+      this.refusedAt.push(performance.now());
       throw new Error('broker unavailable');
     }
     this.accepted.push((event as { callId: string }).callId);
@@ -45,6 +47,23 @@ describe('LlmCallRecorder', () => {
     await expectEventually(() => expect(bus.accepted).toHaveLength(50), { timeoutMs: 10_000 });
     expect(bus.accepted).toEqual(events.map((e) => e.callId));
     expect(recorder.stats).toMatchObject({ buffered: 0, dropped: 0 });
+  });
+
+  it('backs off exponentially between retries while the bus stays down', async () => {
+    const bus = new SwitchableBus();
+    bus.up = false;
+    const recorder = new LlmCallRecorder(bus, config(10));
+    recorder.record(llmCallEvent());
+    try {
+      await expectEventually(() => expect(bus.refused).toBeGreaterThanOrEqual(5), { timeoutMs: 5_000 });
+      // Retries after 100, 200, 400, 800 ms (timers never fire early; 2 ms for clock rounding).
+      const gaps = bus.refusedAt.slice(1, 5).map((at, i) => at - bus.refusedAt[i]);
+      gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i - 2));
+    } finally {
+      bus.up = true;
+      await recorder.beforeApplicationShutdown();
+    }
+    expect(bus.accepted).toHaveLength(1);
   });
 
   it('drops the oldest events beyond its bound and counts them', async () => {

@@ -39,6 +39,8 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
   private droppedTotal = 0;
   private lastDropLog = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Delay before the next retry while the bus refuses events: doubles per failure (100 ms to 5 s), reset by a success. */
+  private backoffMs = 0;
   private readonly idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -95,7 +97,6 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
 
   private async drain(): Promise<void> {
     this.draining = true;
-    let backoffMs = 0;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, 256);
@@ -112,15 +113,15 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
           this.failures += failed.length;
           publishFailures.add(failed.length);
           const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
-          backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5000);
-          this.logger.warn(`bus refused ${failed.length} llm.call event(s) (${reason instanceof Error ? reason.message : String(reason)}); ${this.queue.length} buffered, retrying in ${backoffMs} ms`);
+          this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 100), 5000);
+          this.logger.warn(`bus refused ${failed.length} llm.call event(s) (${reason instanceof Error ? reason.message : String(reason)}); ${this.queue.length} buffered, retrying in ${this.backoffMs} ms`);
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
             void this.drain();
-          }, backoffMs);
+          }, this.backoffMs);
           return;
         }
-        backoffMs = 0;
+        this.backoffMs = 0;
       }
     } finally {
       this.draining = false;
