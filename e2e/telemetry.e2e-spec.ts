@@ -68,6 +68,9 @@ describe('all-in-one telemetry over OTLP', () => {
 
     const server = receiver.spans().find((s) => s.traceId === clientTraceId && s.parentSpanId === clientSpanId);
     expect(server?.kind).toBe(2);
+    // The chat route is served ahead of Express (the fast path), and still names its route.
+    expect(server?.name).toBe('POST /v1/chat/completions');
+    expect(server?.attributes['http.route']).toBe('/v1/chat/completions');
   });
 
   it('exports the GenAI client metrics', async () => {

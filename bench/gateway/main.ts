@@ -61,6 +61,8 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
                           and embedded Postgres in the same process)
   --otel export|spans|off gateway tracing: OTLP export to a local sink (default), spans without
                           export (OTEL_TRACES_EXPORTER=none), or the SDK disabled (diagnosis only)
+  --sampling <ratio>      share of traces the gateway samples (parentbased_traceidratio), 0 to 1;
+                          default 0.1, the Helm chart's default (global.otel.samplerArg); 1 samples all
   --targets upstream,floor,gateway   which to measure (default all three, which the
                           issue's targets need; a subset is for diagnosis)
   --connections <n>       keep-alive connections the generator may open per target (default 512)
@@ -84,6 +86,8 @@ interface Options {
   searchProbes: number;
   streamRate: number;
   otel: 'export' | 'spans' | 'off';
+  /** OTEL_TRACES_SAMPLER_ARG of the gateway's parentbased_traceidratio sampler. */
+  sampling: number;
   gateway: 'service' | 'all-in-one';
   /** Directory for the gateway's .cpuprofile, when profiling. */
   profileDir: string | undefined;
@@ -116,6 +120,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'search-duration': { type: 'string' },
       'stream-rate': { type: 'string' },
       otel: { type: 'string', default: 'export' },
+      sampling: { type: 'string', default: '0.1' },
       gateway: { type: 'string', default: 'service' },
       connections: { type: 'string' },
       soak: { type: 'string' },
@@ -129,6 +134,8 @@ function parseOptions(argv: string[]): Options | undefined {
   if (values.help) return undefined;
   if (!['export', 'spans', 'off'].includes(values.otel)) throw new Error(`--otel must be export, spans or off, got "${values.otel}"`);
   if (!['service', 'all-in-one'].includes(values.gateway)) throw new Error(`--gateway must be service or all-in-one, got "${values.gateway}"`);
+  const sampling = Number(values.sampling);
+  if (!Number.isFinite(sampling) || sampling < 0 || sampling > 1) throw new Error(`--sampling must be a ratio from 0 to 1, got "${values.sampling}"`);
   const quick = values.quick;
   const targets = values.targets.split(',').map((name) => name.trim());
   const unknown = targets.filter((name) => !['upstream', 'floor', 'gateway'].includes(name));
@@ -145,6 +152,7 @@ function parseOptions(argv: string[]): Options | undefined {
     searchProbes: quick ? 3 : 7,
     streamRate: positive('stream-rate', values['stream-rate'], 100),
     otel: values.otel as Options['otel'],
+    sampling,
     gateway: values.gateway as Options['gateway'],
     profileDir: values.profile ? join(REPO_ROOT, 'dist/bench-gateway/profiles') : undefined,
     connections: Math.round(positive('connections', values.connections, 512)),
@@ -268,10 +276,12 @@ function inheritedEnv(): Record<string, string> {
   return env;
 }
 
-function otelEnv(mode: Options['otel'], sink: string | undefined): Record<string, string> {
+/** The sampler the Helm chart sets (global.otel.sampler), at the run's ratio. */
+function otelEnv(mode: Options['otel'], sampling: number, sink: string | undefined): Record<string, string> {
   if (mode === 'off') return { OTEL_SDK_DISABLED: 'true' };
-  if (mode === 'spans' || !sink) return { OTEL_TRACES_EXPORTER: 'none' };
-  return { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: sink };
+  const sampler = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(sampling) };
+  if (mode === 'spans' || !sink) return { ...sampler, OTEL_TRACES_EXPORTER: 'none' };
+  return { ...sampler, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: sink };
 }
 
 const temporaryDirs: string[] = [];
@@ -364,7 +374,7 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
       BENCH_UPSTREAM_KEY: 'bench-upstream-key',
       LOG_LEVEL: 'warn',
       ...busEnv,
-      ...otelEnv(options.otel, otlpSink),
+      ...otelEnv(options.otel, options.sampling, otlpSink),
     },
   });
   const giveUp = async (reason: string): Promise<string> => {
@@ -406,14 +416,18 @@ async function eventsFlow(gateway: Gateway): Promise<boolean> {
   return false;
 }
 
+function percent(ratio: number): string {
+  return `${Number((ratio * 100).toPrecision(3))}%`;
+}
+
 async function describeGateway(gateway: Gateway, options: Options, costRows: boolean): Promise<string> {
   let telemetry: string;
   if (options.otel === 'off') telemetry = 'OpenTelemetry **disabled** (OTEL_SDK_DISABLED=true, a diagnosis run)';
-  else if (options.otel === 'spans') telemetry = 'OpenTelemetry spans created at 100% sampling but not exported (OTEL_TRACES_EXPORTER=none)';
+  else if (options.otel === 'spans') telemetry = `OpenTelemetry spans created at ${percent(options.sampling)} sampling but not exported (OTEL_TRACES_EXPORTER=none)`;
   else {
     const sink = gateway.otlpSink ? ((await getJson(`${gateway.otlpSink}/_bench/stats`).catch(() => undefined))?.body as { requests: number; bytes: number } | undefined) : undefined;
     telemetry =
-      'OpenTelemetry tracing at 100% sampling (default parent-based always-on), spans exported over OTLP/HTTP protobuf to a local sink process' +
+      `OpenTelemetry tracing at ${percent(options.sampling)} sampling (parentbased_traceidratio${options.sampling === 0.1 ? ', the Helm chart\'s default' : ''}), spans exported over OTLP/HTTP protobuf to a local sink process` +
       (sink ? ` (${sink.requests} exports, ${(sink.bytes / 2 ** 20).toFixed(1)} MB received)` : '');
   }
   const profiled = options.profileDir ? ' **Profiled run** (node --cpu-prof on the gateway): its figures carry the profiler\'s cost.' : '';

@@ -3,11 +3,13 @@ export { RuntimeEnvSchema, busSettings, type RuntimeEnv, type BusSettings } from
 export { ReadinessRegistry, type ReadinessCheck } from './health/readiness.registry';
 export { PlatformModule } from './platform.module';
 export { OpenAiHttpError, isOpenAiErrorBody } from './errors/openai-error';
-export { OpenAiExceptionFilter } from './errors/openai-exception.filter';
+export { OpenAiExceptionFilter, sendOpenAiError } from './errors/openai-exception.filter';
 export { generateApiKey, hashApiKey, apiKeyPrefix, maskApiKey, API_KEY_PATTERN } from './auth/api-key';
 export type { Caller } from './auth/caller';
 export { ApiKeyDirectory } from './auth/api-key.directory';
-export { ApiKeyGuard, CurrentCaller } from './auth/api-key.guard';
+export { ApiKeyGuard, CurrentCaller, authenticateBearer } from './auth/api-key.guard';
 export { ApiKeyDirectoryModule, ApiKeySnapshotConsumer } from './auth/api-key-directory.module';
 export { startHttpService, type HttpServiceOptions, type RunningHttpService } from './bootstrap/http-service';
 export { runMain, httpSettings } from './bootstrap/run-main';
+export { assignRequestId } from './http/request-id';
+export { installFastRoute, isPlainJsonRequest, readJsonBody, type FastRoute } from './http/fast-route';

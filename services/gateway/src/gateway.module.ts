@@ -4,6 +4,8 @@ import { ApiKeyDirectoryModule } from '@tollgate/platform';
 import { BudgetsModule } from './budgets';
 import { LlmCallRecorder } from './calls/llm-call.recorder';
 import { ChatCompletionsController } from './chat/chat-completions.controller';
+import { ChatCompletionsEndpoint } from './chat/chat-completions.endpoint';
+import { ChatCompletionsFastPath } from './chat/chat-completions.fast-path';
 import { ChatCompletionsService } from './chat/chat-completions.service';
 import { GATEWAY_CONFIG } from './config/gateway.config';
 import type { GatewayConfig } from './config/gateway.config';
@@ -27,6 +29,8 @@ export class GatewayModule {
         { provide: PROVIDER_FACTORY, useValue: options.providerFactory ?? providerFactoryFor(config) },
         ProviderClients,
         ChatCompletionsService,
+        ChatCompletionsEndpoint,
+        ChatCompletionsFastPath,
         EmbeddingsService,
         LlmCallRecorder,
       ],

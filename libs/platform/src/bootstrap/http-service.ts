@@ -1,4 +1,3 @@
-import { newUlid } from '@tollgate/contracts';
 import type { Server } from 'node:http';
 import { Logger } from '@nestjs/common';
 import type { DynamicModule, LogLevel, Type } from '@nestjs/common';
@@ -9,6 +8,7 @@ import { startEventConsumers } from '@tollgate/messaging';
 import { getTelemetry } from '@tollgate/telemetry';
 import { OpenAiExceptionFilter } from '../errors/openai-exception.filter';
 import { ReadinessRegistry } from '../health/readiness.registry';
+import { assignRequestId } from '../http/request-id';
 
 export interface HttpServiceOptions {
   name: string;
@@ -32,14 +32,9 @@ export interface RunningHttpService {
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Every response names its request; a well-formed incoming x-request-id is kept. */
+/** Every response names its request (see assignRequestId). */
 function requestId(req: Request, res: Response, next: NextFunction): void {
-  const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${newUlid()}`;
-  req.headers['x-request-id'] = id;
-  res.setHeader('x-request-id', id);
+  assignRequestId(req, res);
   next();
 }
 

@@ -20,6 +20,15 @@ export class OpenAiHttpError extends HttpException {
     return new OpenAiHttpError(HttpStatus.UNAUTHORIZED, 'authentication_error', message, { code });
   }
 
+  /** The body is over the configured limit (TOLLGATE_MAX_BODY_BYTES): 413, not a 5xx. */
+  static bodyTooLarge(limit: number | undefined): OpenAiHttpError {
+    return new OpenAiHttpError(HttpStatus.PAYLOAD_TOO_LARGE, 'invalid_request_error', `Request body is larger than the limit of ${limit ?? 'the configured'} bytes.`, { code: 'request_too_large' });
+  }
+
+  static invalidJson(): OpenAiHttpError {
+    return OpenAiHttpError.invalidRequest('We could not parse the JSON body of your request. Send valid JSON with Content-Type: application/json.', null, 'invalid_json');
+  }
+
   static notFound(message: string, param: string | null = null, code: string | null = null): OpenAiHttpError {
     return new OpenAiHttpError(HttpStatus.NOT_FOUND, 'not_found_error', message, { param, code });
   }

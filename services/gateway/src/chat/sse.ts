@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /**
  * Server-sent events in OpenAI's streaming format: `data: <json>\n\n` per chunk, `data: [DONE]`
@@ -7,7 +7,7 @@ import type { Response } from 'express';
 export class SseWriter {
   private started = false;
 
-  constructor(private readonly res: Response) {}
+  constructor(private readonly res: ServerResponse) {}
 
   get isOpen(): boolean {
     return !this.res.writableEnded && !this.res.destroyed;
@@ -16,7 +16,7 @@ export class SseWriter {
   start(headers: Record<string, string>): void {
     if (this.started) return;
     this.started = true;
-    this.res.status(200);
+    this.res.statusCode = 200;
     this.res.setHeader('content-type', 'text/event-stream; charset=utf-8');
     this.res.setHeader('cache-control', 'no-cache, no-transform');
     this.res.setHeader('connection', 'keep-alive');

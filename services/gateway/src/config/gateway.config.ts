@@ -25,6 +25,8 @@ export const GatewayEnvSchema = z.object({
   /** Output tokens a budget reservation assumes for a request without max_tokens when the price catalog gives no max output for the model. */
   TOLLGATE_BUDGET_DEFAULT_MAX_OUTPUT_TOKENS: env.positiveInt(4096),
   ...RoutingEnvSchema.shape,
+  /** The request body limit (shared with the framework's body parser), read by the chat fast path. */
+  ...RuntimeEnvSchema.pick({ TOLLGATE_MAX_BODY_BYTES: true }).shape,
 });
 
 export const GatewayServiceEnvSchema = RuntimeEnvSchema.extend({ PORT: env.port(8080) }).extend(GatewayEnvSchema.shape);

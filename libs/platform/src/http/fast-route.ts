@@ -1,0 +1,117 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { context } from '@opentelemetry/api';
+import { RPCType, getRPCMetadata } from '@opentelemetry/core';
+import { OpenAiHttpError } from '../errors/openai-error';
+import { sendOpenAiError } from '../errors/openai-exception.filter';
+import { assignRequestId } from './request-id';
+
+/**
+ * A hot route served by node:http directly, ahead of Express and Nest's per-request pipeline
+ * (router, middleware chain, guards, pipes, param decorators, exception zone). On the gateway's
+ * chat route that pipeline was about a tenth of the CPU per call (bench:gateway --profile), as much
+ * as everything Tollgate itself does there. The route can decline a request it does not handle
+ * the common way (say a compressed body) before reading it: Express then serves it as before.
+ */
+export interface FastRoute {
+  method: string;
+  /** Exact path; a query string is allowed. */
+  path: string;
+  /** Whether this request is served here (synchronous, nothing read yet); false hands it to Express. */
+  accepts(req: IncomingMessage): boolean;
+  /** Serves the request; a thrown error is answered in OpenAI's shape (OpenAiHttpError as is, anything else a logged 500). */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+function matches(route: FastRoute, req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  return req.method === route.method && url.startsWith(route.path) && (url.length === route.path.length || url.charCodeAt(route.path.length) === 63 /* ? */) && route.accepts(req);
+}
+
+async function serve(route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  assignRequestId(req, res);
+  // What instrumentation-express did for framework routes: the HTTP server span (and the
+  // http.server metrics) get http.route, and the span is named `POST /v1/...`.
+  const rpc = getRPCMetadata(context.active());
+  if (rpc?.type === RPCType.HTTP) rpc.route = route.path;
+  try {
+    await route.handle(req, res);
+  } catch (error) {
+    sendOpenAiError(req, res, error);
+  }
+}
+
+/**
+ * Puts `route` in front of the server's current request listener (the Express app). Call before
+ * the server listens, e.g. from onApplicationBootstrap.
+ */
+export function installFastRoute(server: Server, route: FastRoute): void {
+  const framework = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (matches(route, req)) {
+      void serve(route, req, res);
+      return;
+    }
+    for (const listener of framework) listener(req, res);
+  });
+}
+
+const JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/**
+ * Whether the body is plain UTF-8 JSON (no content encoding), the case `readJsonBody` reads.
+ * Anything else (gzip, other charsets, other types) is left to body-parser on the framework path.
+ */
+export function isPlainJsonRequest(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  const encoding = req.headers['content-encoding'];
+  return type !== undefined && JSON_TYPE.test(type) && (encoding === undefined || encoding.toLowerCase() === 'identity');
+}
+
+/**
+ * Reads and parses a UTF-8 JSON body of at most `limit` bytes, with body-parser's errors in
+ * OpenAI's shape: 413 `request_too_large` (refused from Content-Length before reading when it
+ * says so), 400 `invalid_json`, 400 `invalid_body` for a body cut short.
+ */
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(OpenAiHttpError.bodyTooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const fail = (error: OpenAiHttpError): void => {
+      cleanup();
+      // Drop the rest of the body; the response can still be sent.
+      req.resume();
+      reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) fail(OpenAiHttpError.bodyTooLarge(limit));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)).toString('utf8');
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(OpenAiHttpError.invalidJson());
+      }
+    };
+    const onError = (): void => fail(OpenAiHttpError.invalidRequest('Could not read the request body (request.aborted).', null, 'invalid_body'));
+    const onAborted = onError;
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}
