@@ -117,6 +117,10 @@ describe('all-in-one Tollgate (built app, real HTTP, official openai client)', (
     const metrics = await fetch(`${app.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
+    // Chat calls (self-traced fast path) and framework routes share one http.server.request.duration family.
+    const page = await metrics.text();
+    expect(page.match(/^# TYPE http_server_request_duration histogram$/gm)).toHaveLength(1);
+    expect(page).toMatch(/^http_server_request_duration_count\{[^}]*http_route="\/v1\/chat\/completions"[^}]*\} [1-9]/m);
   });
 });
 

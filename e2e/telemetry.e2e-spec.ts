@@ -68,9 +68,11 @@ describe('all-in-one telemetry over OTLP', () => {
 
     const server = receiver.spans().find((s) => s.traceId === clientTraceId && s.parentSpanId === clientSpanId);
     expect(server?.kind).toBe(2);
-    // The chat route is served ahead of Express (the fast path), and still names its route.
+    // The chat route is served ahead of Express (the fast path) and traces itself: one server span, named after its route.
     expect(server?.name).toBe('POST /v1/chat/completions');
     expect(server?.attributes['http.route']).toBe('/v1/chat/completions');
+    expect(receiver.spans().filter((s) => s.traceId === clientTraceId && s.kind === 2)).toHaveLength(1);
+    expect(chat.parentSpanId).toBe(server?.spanId);
   });
 
   it('exports the GenAI client metrics', async () => {

@@ -2,6 +2,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { isSelfTracedRequest, setHttpMeterScope } from './http-server-span';
 
 /** Probe and scrape endpoints: polled every few seconds, a span each would drown real traffic. */
 const UNTRACED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
@@ -17,8 +18,11 @@ export function isUntracedPath(url: string | undefined): boolean {
  * instrumentation-nestjs-core (it supports Nest < 12); Express gives the route instead.
  */
 export function tollgateInstrumentations(): Instrumentation[] {
+  // Self-traced routes (traceHttpServerRequest) make their own server span and duration point.
+  const http = new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isUntracedPath(request.url) || isSelfTracedRequest(request.method, request.url) });
+  setHttpMeterScope(http.instrumentationName, http.instrumentationVersion);
   return [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isUntracedPath(request.url) }),
+    http,
     // Middleware spans (body parser, request id, ...) and the router span Nest wraps its handlers in
     // are noise; the request-handler span carries the route (and the server span gets http.route).
     // Every span costs the hot path (bench:gateway): two express spans per call were a third of them.

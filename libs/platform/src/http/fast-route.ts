@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { context } from '@opentelemetry/api';
-import { RPCType, getRPCMetadata } from '@opentelemetry/core';
+import { registerSelfTracedRoute, traceHttpServerRequest } from '@tollgate/telemetry';
 import { OpenAiHttpError } from '../errors/openai-error';
 import { sendOpenAiError } from '../errors/openai-exception.filter';
 import { assignRequestId } from './request-id';
@@ -29,17 +28,16 @@ function matches(route: FastRoute, req: IncomingMessage): boolean {
   return req.method === route.method && url.startsWith(route.path) && (url.length === route.path.length || url.charCodeAt(route.path.length) === 63 /* ? */) && route.accepts(req);
 }
 
-async function serve(route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function serve(route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
   assignRequestId(req, res);
-  // What instrumentation-express did for framework routes: the HTTP server span (and the
-  // http.server metrics) get http.route, and the span is named `POST /v1/...`.
-  const rpc = getRPCMetadata(context.active());
-  if (rpc?.type === RPCType.HTTP) rpc.route = route.path;
-  try {
-    await route.handle(req, res);
-  } catch (error) {
-    sendOpenAiError(req, res, error);
-  }
+  // The route's server span and http.server.request.duration (instrumentation-http skips it).
+  return traceHttpServerRequest(req, res, route.path, async () => {
+    try {
+      await route.handle(req, res);
+    } catch (error) {
+      sendOpenAiError(req, res, error);
+    }
+  });
 }
 
 /**
@@ -47,6 +45,7 @@ async function serve(route: FastRoute, req: IncomingMessage, res: ServerResponse
  * the server listens, e.g. from onApplicationBootstrap.
  */
 export function installFastRoute(server: Server, route: FastRoute): void {
+  registerSelfTracedRoute(route.method, route.path);
   const framework = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
