@@ -8,7 +8,7 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import type { HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { expectEventually } from '@tollgate/testing';
-import { isSelfTracedRequest, registerSelfTracedRoute, traceHttpServerRequest } from './http-server-span';
+import { traceHttpServerRequest } from './http-server-span';
 
 describe('traceHttpServerRequest', () => {
   const spans = new InMemorySpanExporter();
@@ -111,14 +111,5 @@ describe('traceHttpServerRequest', () => {
       ]),
     );
     expect(points.some((p) => p.error === 'aborted')).toBe(true);
-  });
-
-  it('tells instrumentation-http which requests a route traces itself', () => {
-    registerSelfTracedRoute('POST', '/v1/self-traced');
-    expect(isSelfTracedRequest('POST', '/v1/self-traced')).toBe(true);
-    expect(isSelfTracedRequest('POST', '/v1/self-traced?stream=1')).toBe(true);
-    expect(isSelfTracedRequest('GET', '/v1/self-traced')).toBe(false);
-    expect(isSelfTracedRequest('POST', '/v1/self-traced/more')).toBe(false);
-    expect(isSelfTracedRequest('POST', '/v1/other')).toBe(false);
   });
 });

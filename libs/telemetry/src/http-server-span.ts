@@ -15,29 +15,16 @@ import {
 import { tollgateTracer } from './tracer';
 
 /**
- * The HTTP server span and `http.server.request.duration` of a hot route that traces itself
- * instead of going through instrumentation-http (see libs/platform FastRoute). That
- * instrumentation is generic: per request it computes about fifteen attributes before sampling,
- * binds the request and response emitters to the context and patches `res.end`, about a tenth of
- * the gateway's CPU per chat call at 10% sampling (bench:gateway --profile). This does the same
+ * The HTTP server span and `http.server.request.duration` of a hot route served ahead of
+ * instrumentation-http (see libs/platform FastRoute). That instrumentation is generic: per
+ * request it computes about fifteen attributes before sampling, binds the request and response
+ * emitters to the context (every listener then runs through a context wrapper) and patches
+ * `res.end`: about a tenth of the gateway's CPU per chat call at 10% sampling (bench:gateway
+ * --profile). This does the same
  * job for one known route with what the HTTP semantic conventions require: the span (named
  * `{method} {route}`, a child of an incoming `traceparent`), and the duration metric under the
  * instrumentation's own scope and instrument, so /metrics keeps one `http.server.request.duration`.
  */
-
-const selfTraced = new Set<string>();
-
-/** Declares a route (method + exact path) as traced by traceHttpServerRequest; instrumentation-http leaves it alone. */
-export function registerSelfTracedRoute(method: string, path: string): void {
-  selfTraced.add(`${method} ${path}`);
-}
-
-/** Whether instrumentation-http should skip this request (a self-traced route; a query string is allowed). */
-export function isSelfTracedRequest(method: string | undefined, url: string | undefined): boolean {
-  if (selfTraced.size === 0 || method === undefined || url === undefined) return false;
-  const query = url.indexOf('?');
-  return selfTraced.has(`${method} ${query < 0 ? url : url.slice(0, query)}`);
-}
 
 /** Name and version of instrumentation-http's meter, set when the instrumentations are created. */
 let httpMeterScope: { name: string; version: string } | undefined;

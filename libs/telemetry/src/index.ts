@@ -2,6 +2,6 @@ export { startTelemetry, getTelemetry, type TelemetryHandle, type TelemetryOptio
 export { renderPrometheusMetrics, PROMETHEUS_CONTENT_TYPE, type PrometheusPage } from './prometheus';
 export { tollgateMeter, genAiMetrics, GEN_AI_TOKEN_USAGE_BUCKETS, GEN_AI_OPERATION_DURATION_BUCKETS } from './metrics';
 export { tollgateTracer } from './tracer';
-export { registerSelfTracedRoute, traceHttpServerRequest } from './http-server-span';
+export { traceHttpServerRequest } from './http-server-span';
 export { TelemetryModule } from './telemetry.module';
 export * from './semconv';

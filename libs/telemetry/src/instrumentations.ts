@@ -2,7 +2,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { isSelfTracedRequest, setHttpMeterScope } from './http-server-span';
+import { setHttpMeterScope } from './http-server-span';
 
 /** Probe and scrape endpoints: polled every few seconds, a span each would drown real traffic. */
 const UNTRACED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
@@ -18,8 +18,8 @@ export function isUntracedPath(url: string | undefined): boolean {
  * instrumentation-nestjs-core (it supports Nest < 12); Express gives the route instead.
  */
 export function tollgateInstrumentations(): Instrumentation[] {
-  // Self-traced routes (traceHttpServerRequest) make their own server span and duration point.
-  const http = new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isUntracedPath(request.url) || isSelfTracedRequest(request.method, request.url) });
+  const http = new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isUntracedPath(request.url) });
+  // Routes served ahead of it (libs/platform FastRoute) record into the same duration instrument.
   setHttpMeterScope(http.instrumentationName, http.instrumentationVersion);
   return [
     http,

@@ -19,7 +19,7 @@ describe('chat completions fast path', () => {
   // The key guard runs on the framework path only (the fast path checks the key itself).
   const frameworkKeyChecks = jest.spyOn(ApiKeyGuard.prototype, 'canActivate');
   const chatBody = (content: string) => JSON.stringify({ model: 'mock/echo', messages: [{ role: 'user', content }] });
-  const post = (body: BodyInit, headers: Record<string, string> = {}, init: RequestInit = {}) =>
+  const post = (body: RequestInit['body'], headers: Record<string, string> = {}, init: RequestInit = {}) =>
     fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.key}`, ...headers }, body, ...init });
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { registerSelfTracedRoute, traceHttpServerRequest } from '@tollgate/telemetry';
+import { traceHttpServerRequest } from '@tollgate/telemetry';
 import { OpenAiHttpError } from '../errors/openai-error';
 import { sendOpenAiError } from '../errors/openai-exception.filter';
 import { assignRequestId } from './request-id';
@@ -21,8 +21,6 @@ export interface FastRoute {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-
 function matches(route: FastRoute, req: IncomingMessage): boolean {
   const url = req.url ?? '';
   return req.method === route.method && url.startsWith(route.path) && (url.length === route.path.length || url.charCodeAt(route.path.length) === 63 /* ? */) && route.accepts(req);
@@ -30,7 +28,7 @@ function matches(route: FastRoute, req: IncomingMessage): boolean {
 
 function serve(route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
   assignRequestId(req, res);
-  // The route's server span and http.server.request.duration (instrumentation-http skips it).
+  // The route's server span and http.server.request.duration (instrumentation-http never sees it).
   return traceHttpServerRequest(req, res, route.path, async () => {
     try {
       await route.handle(req, res);
@@ -41,20 +39,24 @@ function serve(route: FastRoute, req: IncomingMessage, res: ServerResponse): Pro
 }
 
 /**
- * Puts `route` in front of the server's current request listener (the Express app). Call before
- * the server listens, e.g. from onApplicationBootstrap.
+ * Puts `route` in front of everything else that handles the server's requests: the Express app
+ * and also instrumentation-http, which wraps `Server.prototype.emit` (the route makes its own
+ * server span, see traceHttpServerRequest). An own `emit` on the server instance comes first;
+ * every other event and request goes on to the prototype's. Call before the server listens,
+ * e.g. from onApplicationBootstrap; several routes chain.
  */
 export function installFastRoute(server: Server, route: FastRoute): void {
-  registerSelfTracedRoute(route.method, route.path);
-  const framework = server.listeners('request') as RequestListener[];
-  server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (matches(route, req)) {
-      void serve(route, req, res);
-      return;
+  const next = server.emit;
+  server.emit = function emit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'request') {
+      const [req, res] = args as [IncomingMessage, ServerResponse];
+      if (matches(route, req)) {
+        void serve(route, req, res);
+        return true;
+      }
     }
-    for (const listener of framework) listener(req, res);
-  });
+    return Reflect.apply(next, this, [event, ...args]) as boolean;
+  } as Server['emit'];
 }
 
 const JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
