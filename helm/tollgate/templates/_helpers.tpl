@@ -186,7 +186,8 @@ OTEL_RESOURCE_ATTRIBUTES (K8S_*); the chart tests hold it to that.
   (list "TOLLGATE_BUS" "kafka")
   (list "KAFKA_BROKERS" (join "," $g.kafka.brokers))
   (list "KAFKA_CLIENT_ID" (printf "tollgate-%s" .name))
-  (list "KAFKA_SSL" $g.kafka.tls.enabled) -}}
+  (list "KAFKA_SSL" $g.kafka.tls.enabled)
+  (list "KAFKA_LINGER_MS" (int $g.kafka.lingerMs)) -}}
 {{- range $add }}{{ $env = append $env (dict "name" (index . 0) "value" (index . 1 | toString)) }}{{ end -}}
 {{- if and $g.kafka.tls.enabled $g.kafka.tls.caSecret }}
 {{- /* Node adds these to its trusted CAs at start-up, so kafkajs' TLS verifies a private cluster CA. */}}

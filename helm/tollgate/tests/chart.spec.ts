@@ -424,6 +424,24 @@ describe('cost-ledger settings (costLedger.ledger)', () => {
   });
 });
 
+describe('Kafka producer linger (global.kafka.lingerMs)', () => {
+  it("sets KAFKA_LINGER_MS on every service to the services' own default, and a value given reaches the bus settings", () => {
+    const serviceDefault = GatewayServiceEnvSchema.shape.KAFKA_LINGER_MS.parse(undefined);
+    for (const { name } of SERVICES) {
+      expect({ service: name, linger: resolvedEnv(deploymentOf(renders.default, name).spec.template.spec.containers[0]).KAFKA_LINGER_MS }).toEqual({ service: name, linger: String(serviceDefault) });
+    }
+    const env = resolvedEnv(deploymentOf(render([{ global: { kafka: { lingerMs: 0 } } }]), 'gateway').spec.template.spec.containers[0]);
+    expect(env.KAFKA_LINGER_MS).toBe('0');
+    expect(busSettings(loadConfig(GatewayServiceEnvSchema, env), 'kafka')).toMatchObject({ kind: 'kafka', lingerMs: 0 });
+  });
+
+  it('rejects a linger that is negative, too long or not a number', () => {
+    expect(errorOf([{ global: { kafka: { lingerMs: -1 } } }])).toContain("at '/global/kafka/lingerMs'");
+    expect(errorOf([{ global: { kafka: { lingerMs: 5000 } } }])).toContain("at '/global/kafka/lingerMs'");
+    expect(errorOf([{ global: { kafka: { lingerMs: '20' } } }])).toContain("at '/global/kafka/lingerMs'");
+  });
+});
+
 describe('network and routing', () => {
   interface Rule {
     ports?: Array<{ port: number | string; protocol: string }>;

@@ -18,7 +18,8 @@ export interface KafkaTransportOptions {
   consumer?: KafkaConsumerTuning;
   /**
    * How long a published message may wait for others to share its Produce request (Kafka's
-   * linger.ms; 5 ms is the Java client's default since Kafka 4.0). Default 5; 0 sends each tick.
+   * linger.ms; the Java client's default is 5 ms since Kafka 4.0). Default 20 (KAFKA_LINGER_MS,
+   * see RuntimeEnvSchema); 0 sends each tick.
    */
   lingerMs?: number;
 }

@@ -29,7 +29,7 @@ export class KafkaEventPublisher extends TransportPublisher {
 
   constructor(transport: KafkaTransportOptions) {
     super();
-    this.lingerMs = transport.lingerMs ?? 5;
+    this.lingerMs = transport.lingerMs ?? 20;
     this.client = new ClientKafka(kafkaProducerOptions(transport));
   }
 

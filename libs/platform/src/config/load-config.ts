@@ -43,6 +43,8 @@ export const env = {
       .min(1, 'must be between 1 and 65535')
       .max(65535, 'must be between 1 and 65535')
       .default(fallback),
+  nonNegativeInt: (fallback: number) =>
+    z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').default(fallback),
   positiveInt: (fallback: number) =>
     z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be greater than 0').default(fallback),
   bool: (fallback: boolean) =>

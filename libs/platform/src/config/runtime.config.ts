@@ -19,6 +19,12 @@ export const RuntimeEnvSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
+  /**
+   * How long a published event may wait for others to share its Produce request (Kafka's linger.ms).
+   * 20 ms: in bench:gateway, 5 ms left kafkajs at 12% of the gateway's CPU per call, 20 ms at 8.5%;
+   * events reach consumers that much later. 0 sends every event loop turn.
+   */
+  KAFKA_LINGER_MS: env.nonNegativeInt(20),
   /** Largest request body accepted, in bytes (413 beyond it). */
   TOLLGATE_MAX_BODY_BYTES: env.positiveInt(4 * 1024 * 1024),
   /** How long a stopping process waits for in-flight requests and consumers. */
@@ -35,6 +41,7 @@ export type BusSettings =
       brokers: string[];
       clientId: string;
       ssl: boolean;
+      lingerMs: number;
       sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     };
 
@@ -53,6 +60,7 @@ export function busSettings(runtime: RuntimeEnv, fallback: 'in-process' | 'kafka
     brokers: runtime.KAFKA_BROKERS ?? [],
     clientId: runtime.KAFKA_CLIENT_ID,
     ssl: runtime.KAFKA_SSL,
+    lingerMs: runtime.KAFKA_LINGER_MS,
     sasl: runtime.KAFKA_SASL_MECHANISM
       ? { mechanism: runtime.KAFKA_SASL_MECHANISM, username: runtime.KAFKA_SASL_USERNAME ?? '', password: runtime.KAFKA_SASL_PASSWORD ?? '' }
       : undefined,
