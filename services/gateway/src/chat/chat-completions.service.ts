@@ -327,6 +327,8 @@ export class ChatCompletionsService {
   }
 
   private annotate(span: Span, facts: CallFacts, responseId: string): void {
+    // Most calls are not sampled (the chart keeps 10%): skip building attributes nobody records.
+    if (!span.isRecording()) return;
     const u = facts.usage;
     span.setAttributes({
       [ATTR_GEN_AI_PROVIDER_NAME]: facts.decision?.provider ?? 'unknown',
