@@ -23,13 +23,14 @@ function fakeResponse(): { res: ServerResponse; calls: string[] } {
 const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
 describe('SseWriter', () => {
-  it('sends the events of one turn of the event loop in one corked write, and corks again on the next', async () => {
+  it('sends the first event at once, then the events of one turn of the event loop in one corked write', async () => {
     const { res, calls } = fakeResponse();
     const sse = new SseWriter(res);
     sse.start({ 'x-tollgate-call-id': 'c1' });
+    sse.data({ n: 0 });
     sse.data({ n: 1 });
     sse.data({ n: 2 });
-    expect(calls.filter((c) => !c.startsWith('header'))).toEqual(['cork', 'write data: {"n":1}', 'write data: {"n":2}']);
+    expect(calls.filter((c) => !c.startsWith('header'))).toEqual(['write data: {"n":0}', 'cork', 'write data: {"n":1}', 'write data: {"n":2}']);
     await nextTick();
     expect(calls.at(-1)).toBe('uncork');
     sse.data({ n: 3 });
@@ -42,19 +43,22 @@ describe('SseWriter', () => {
     const { res, calls } = fakeResponse();
     const sse = new SseWriter(res);
     sse.start({});
+    sse.data({ n: 0 });
     sse.data({ n: 1 });
     sse.done();
     await nextTick();
-    expect(calls.filter((c) => !c.startsWith('header'))).toEqual(['cork', 'write data: {"n":1}', 'write data: [DONE]', 'uncork', 'end']);
+    expect(calls.filter((c) => !c.startsWith('header'))).toEqual(['write data: {"n":0}', 'cork', 'write data: {"n":1}', 'write data: [DONE]', 'uncork', 'end']);
   });
 
   it('ends a broken stream with an error event, also uncorked first', async () => {
     const { res, calls } = fakeResponse();
     const sse = new SseWriter(res);
     sse.start({});
+    sse.data({ n: 0 });
     sse.fail({ message: 'cut', type: 'api_error', code: 'stream_cut' });
     await nextTick();
     expect(calls.filter((c) => !c.startsWith('header'))).toEqual([
+      'write data: {"n":0}',
       'cork',
       'write event: error\ndata: {"error":{"message":"cut","type":"api_error","code":"stream_cut","param":null}}',
       'uncork',

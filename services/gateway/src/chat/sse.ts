@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 export class SseWriter {
   private started = false;
   private corked = false;
+  private wroteFirst = false;
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -49,11 +50,17 @@ export class SseWriter {
   }
 
   /**
-   * Events written in the same turn of the event loop (everything one upstream read carried)
-   * leave in one socket write: the socket is corked at the first and uncorked on the next tick.
-   * One write per event was a system call per chunk, most of the gateway's streaming overhead.
+   * After the first event, events written in the same turn of the event loop (everything one
+   * upstream read carried) leave in one socket write: corked at the first, uncorked on the next
+   * tick. One write per event was a system call per chunk.
    */
   private write(text: string): void {
+    if (!this.wroteFirst) {
+      // The first event (with the headers) leaves at once: the client's time to first byte.
+      this.wroteFirst = true;
+      this.res.write(text);
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.res.cork();
