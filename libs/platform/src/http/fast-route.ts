@@ -7,9 +7,9 @@ import { assignRequestId } from './request-id';
 /**
  * A hot route served by node:http directly, ahead of Express and Nest's per-request pipeline
  * (router, middleware chain, guards, pipes, param decorators, exception zone). On the gateway's
- * chat route that pipeline was about a tenth of the CPU per call (bench:gateway --profile), as much
- * as everything Tollgate itself does there. The route can decline a request it does not handle
- * the common way (say a compressed body) before reading it: Express then serves it as before.
+ * chat route that pipeline was about a tenth of the CPU per call (bench:gateway --profile). The
+ * route can decline a request it does not handle the common way (say a compressed body) before
+ * reading it: Express then serves it as before.
  */
 export interface FastRoute {
   method: string;
@@ -86,7 +86,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
-      req.off('aborted', onAborted);
+      req.off('aborted', onError);
     };
     const fail = (error: OpenAiHttpError): void => {
       cleanup();
@@ -108,11 +108,11 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
         reject(OpenAiHttpError.invalidJson());
       }
     };
+    // The client went away (or the socket failed) in the middle of its body.
     const onError = (): void => fail(OpenAiHttpError.invalidRequest('Could not read the request body (request.aborted).', null, 'invalid_body'));
-    const onAborted = onError;
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
-    req.on('aborted', onAborted);
+    req.on('aborted', onError);
   });
 }
