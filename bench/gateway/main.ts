@@ -72,6 +72,9 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --soak <s>              instead: the gateway alone at --soak-rate for <s> seconds, RSS every 5 s
   --soak-rate <n>         req/s of the soak (default 500)
   --output <file>         where the tables go (default docs/benchmarks.md); --no-docs to skip
+
+Diagnosis (environment): BENCH_GATEWAY_NODE_FLAGS="--trace-gc" adds node flags to the gateway
+process; BENCH_PROCESS_LOG=/tmp/bench appends each process's output to /tmp/bench.<name>.
 `;
 
 interface Options {
@@ -362,7 +365,7 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
   }
   const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
-  const gateway = spawnNode('gateway', ['--enable-source-maps', ...profiling, main], {
+  const gateway = spawnNode('gateway', ['--enable-source-maps', ...profiling, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
     cwd: REPO_ROOT,
     env: {
       ...inheritedEnv(),

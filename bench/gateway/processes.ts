@@ -1,6 +1,6 @@
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ListeningMessage } from './protocol';
 
@@ -76,7 +76,9 @@ export function forkWorker(name: string, script: string): BenchProcess {
 export function spawnNode(name: string, args: string[], options: { cwd: string; env: Record<string, string> }): BenchProcess {
   const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
+  const tee = process.env['BENCH_PROCESS_LOG'] ? `${process.env['BENCH_PROCESS_LOG']}.${name}` : undefined;
   const keep = (chunk: Buffer): void => {
+    if (tee) appendFileSync(tee, chunk);
     lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
     if (lines.length > 60) lines.splice(0, lines.length - 60);
   };
