@@ -275,6 +275,17 @@ describe('in-process messaging through Nest', () => {
     expect(probe.deliveries.map((d) => d.group)).toEqual(['cost-ledger']);
   });
 
+  it('sends an event unchecked with validate: false, and the consumer dead-letters it if it is invalid', async () => {
+    const { probe, publisher } = await startApp([CostLedgerConsumer, DeadLetterWatcher]);
+    const bad = { ...llmCallEvent({ tenantId: 't_8' }), usage: { ...llmCallEvent().usage, outputTokens: -5 } };
+
+    await publisher.publish(LlmCallV1, bad, { validate: false });
+
+    await expectEventually(() => expect(probe.of('dlq-watch')).toHaveLength(1));
+    expect(probe.of('cost-ledger')).toHaveLength(0);
+    expect(probe.of('dlq-watch')[0].event).toMatchObject({ reason: 'invalid', consumerGroup: 'cost-ledger', tenantId: 't_8', detail: expect.stringContaining('usage.outputTokens') });
+  });
+
   it('lets app.close() wait for a slow handler in flight', async () => {
     const { app, probe, publisher } = await startApp([CostLedgerConsumer]);
     let finished = false;

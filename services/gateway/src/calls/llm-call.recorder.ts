@@ -103,7 +103,10 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
         this.inFlight = batch.length;
         // Publish the batch concurrently; what fails goes back to the head, in order, so nothing
         // is lost and per-tenant order holds once the bus is back.
-        const results = await Promise.allSettled(batch.map((p) => otelContext.with(p.context, () => this.publisher.publish(LlmCallV1, p.event))));
+        // Not validated here (PublishOptions.validate): the event is built from typed, checked
+        // facts, its consumers validate on delivery and dead-letter what fails, and a refusal here
+        // would have no better place to go than the retry loop below.
+        const results = await Promise.allSettled(batch.map((p) => otelContext.with(p.context, () => this.publisher.publish(LlmCallV1, p.event, { validate: false }))));
         const failed = batch.filter((_, i) => results[i].status === 'rejected');
         this.inFlight = 0;
         this.queue.unshift(...failed);
