@@ -609,8 +609,11 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     Object.assign(report, await searchHighestHeld(generator, target, report.fixed, options));
   }
   log(`streaming first byte at ${options.streamRate} req/s`);
+  // The streaming path (SSE parsing, async iteration) has not run yet: it gets the same unmeasured
+  // JIT warm-up the JSON path had before its first rate, or its figure is partly the interpreter's.
+  const streamWarmupSeconds = Math.max(options.warmupSeconds, options.initialWarmupSeconds);
   for (const target of live()) {
-    const result = await generator.run(jobFor(target, options.streamRate, options.warmupSeconds, options.durationSeconds, true, options));
+    const result = await generator.run(jobFor(target, options.streamRate, streamWarmupSeconds, options.durationSeconds, true, options));
     await settle(target.process.pid, SETTLE_MAX_MS);
     reports.get(target.name)!.stream = result;
     log(`${target.name.padEnd(8)} stream first byte p50 ${result.firstByte?.p50.toFixed(2)} ms, p99 ${result.firstByte?.p99.toFixed(2)} ms${result.errors ? `, ${result.errors} errors` : ''}`);
