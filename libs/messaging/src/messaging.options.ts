@@ -9,6 +9,9 @@ export interface KafkaConsumerTuning {
   heartbeatIntervalMs?: number;
 }
 
+/** Kafka producer linger (ms) when none is given: see KafkaTransportOptions.lingerMs and KAFKA_LINGER_MS. */
+export const DEFAULT_KAFKA_LINGER_MS = 20;
+
 export interface KafkaTransportOptions {
   kind: 'kafka';
   brokers: string[];
@@ -18,7 +21,7 @@ export interface KafkaTransportOptions {
   consumer?: KafkaConsumerTuning;
   /**
    * How long a published message may wait for others to share its Produce request (Kafka's
-   * linger.ms; the Java client's default is 5 ms since Kafka 4.0). Default 20 (KAFKA_LINGER_MS,
+   * linger.ms; the Java client's default is 5 ms since Kafka 4.0). Default DEFAULT_KAFKA_LINGER_MS (KAFKA_LINGER_MS,
    * see RuntimeEnvSchema); 0 sends each tick.
    */
   lingerMs?: number;

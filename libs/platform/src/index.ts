@@ -12,4 +12,5 @@ export { ApiKeyDirectoryModule, ApiKeySnapshotConsumer } from './auth/api-key-di
 export { startHttpService, type HttpServiceOptions, type RunningHttpService } from './bootstrap/http-service';
 export { runMain, httpSettings } from './bootstrap/run-main';
 export { assignRequestId } from './http/request-id';
+export { sendJson } from './http/send-json';
 export { installFastRoute, isPlainJsonRequest, readJsonBody, type FastRoute } from './http/fast-route';

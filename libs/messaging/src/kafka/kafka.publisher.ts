@@ -2,6 +2,7 @@ import { ClientKafka } from '@nestjs/microservices';
 import type { Message } from '@nestjs/microservices/external/kafka.interface';
 import { TransportPublisher } from '../event-publisher';
 import type { OutgoingMessage } from '../event-publisher';
+import { DEFAULT_KAFKA_LINGER_MS } from '../messaging.options';
 import type { KafkaTransportOptions } from '../messaging.options';
 import { MESSAGING_SYSTEM_VALUE_KAFKA } from '@tollgate/telemetry';
 import { kafkaProducerOptions, toKafkaMessage } from './kafka.config';
@@ -29,7 +30,7 @@ export class KafkaEventPublisher extends TransportPublisher {
 
   constructor(transport: KafkaTransportOptions) {
     super();
-    this.lingerMs = transport.lingerMs ?? 20;
+    this.lingerMs = transport.lingerMs ?? DEFAULT_KAFKA_LINGER_MS;
     this.client = new ClientKafka(kafkaProducerOptions(transport));
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_KAFKA_LINGER_MS } from '@tollgate/messaging';
 import { ConfigError, env } from './load-config';
 
 /**
@@ -24,7 +25,7 @@ export const RuntimeEnvSchema = z.object({
    * 20 ms: in bench:gateway, 5 ms left kafkajs at 12% of the gateway's CPU per call, 20 ms at 8.5%;
    * events reach consumers that much later. 0 sends every event loop turn.
    */
-  KAFKA_LINGER_MS: env.nonNegativeInt(20),
+  KAFKA_LINGER_MS: env.nonNegativeInt(DEFAULT_KAFKA_LINGER_MS),
   /** Largest request body accepted, in bytes (413 beyond it). */
   TOLLGATE_MAX_BODY_BYTES: env.positiveInt(4 * 1024 * 1024),
   /** How long a stopping process waits for in-flight requests and consumers. */

@@ -2,6 +2,7 @@ import { Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OpenAiErrorBody, OpenAiErrorType } from '@tollgate/contracts';
+import { sendJson } from '../http/send-json';
 import { OpenAiHttpError, isOpenAiErrorBody } from './openai-error';
 
 /** body-parser's errors carry a `type` and a status; they reach us before any controller. */
@@ -40,11 +41,7 @@ export function sendOpenAiError(req: IncomingMessage, res: ServerResponse, excep
     return;
   }
   if (exception instanceof OpenAiHttpError) for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
-  const json = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(json));
-  res.end(json);
+  sendJson(res, status, body);
 }
 
 function translate(exception: unknown, req: IncomingMessage): { status: number; body: OpenAiErrorBody } {

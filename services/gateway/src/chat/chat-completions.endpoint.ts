@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import { OpenAiHttpError } from '@tollgate/platform';
+import { OpenAiHttpError, sendJson } from '@tollgate/platform';
 import type { Caller } from '@tollgate/platform';
 import { attributionFrom } from './attribution';
 import { ChatCompletionsService } from './chat-completions.service';
@@ -38,12 +38,8 @@ export class ChatCompletionsEndpoint {
       return;
     }
     const { response, callId, headers: budgetHeaders } = await this.chat.complete(call, plan, clientGone.signal);
-    const json = JSON.stringify(response);
-    res.statusCode = 200;
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.setHeader('content-length', Buffer.byteLength(json));
     res.setHeader('x-tollgate-call-id', callId);
     for (const [name, value] of Object.entries(budgetHeaders)) res.setHeader(name, value);
-    res.end(json);
+    sendJson(res, 200, response);
   }
 }
