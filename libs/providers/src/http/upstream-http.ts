@@ -51,29 +51,25 @@ export class UpstreamHttp {
     // 500 req/s, then long major GCs). A timer cleared when the call ends frees them at once.
     // One controller for both reasons to stop, not AbortSignal.any(): a composite signal is tracked
     // through weak references and cost more per call (bench:gateway --profile) than a listener.
-    const deadlineController = new AbortController();
-    const deadline = deadlineController.signal;
+    // `combined` aborted while `signal` is not means the deadline passed.
     const abortCall = new AbortController();
     const combined = abortCall.signal;
     const onCallerAbort = (): void => abortCall.abort(signal.reason);
     if (signal.aborted) onCallerAbort();
     else signal.addEventListener('abort', onCallerAbort, { once: true });
-    const timer = setTimeout(() => {
-      deadlineController.abort(new DOMException(`no answer within ${this.options.timeoutMs} ms`, 'TimeoutError'));
-      abortCall.abort(deadline.reason);
-    }, this.options.timeoutMs);
+    const timer = setTimeout(() => abortCall.abort(new DOMException(`no answer within ${this.options.timeoutMs} ms`, 'TimeoutError')), this.options.timeoutMs);
     try {
       let response: Dispatcher.ResponseData;
       try {
         response = await this.send(path, headers, body, combined, 'application/json');
       } catch (error) {
-        throw this.transportError(error, signal, deadline);
+        throw this.transportError(error, signal, combined);
       }
       if (response.statusCode >= 300) throw await this.statusError(response);
       try {
         return await response.body.json();
       } catch (error) {
-        if (signal.aborted || deadline.aborted || errorCode(error)?.startsWith('UND_ERR')) throw this.transportError(error, signal, deadline);
+        if (combined.aborted || errorCode(error)?.startsWith('UND_ERR')) throw this.transportError(error, signal, combined);
         throw new ProviderError(`${this.options.label} answered with a body that is not JSON`, 'server_error', { status: response.statusCode, cause: error });
       }
     } finally {
