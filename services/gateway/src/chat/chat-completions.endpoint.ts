@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import { OpenAiHttpError, sendJson } from '@tollgate/platform';
+import { sendJson } from '@tollgate/platform';
 import type { Caller } from '@tollgate/platform';
 import { attributionFrom } from './attribution';
 import { ChatCompletionsService } from './chat-completions.service';
-import { ChatCompletionRequestSchema, paramPath } from './dto/chat-completion.request';
+import { ChatCompletionRequestSchema, parseOpenAiBody } from './dto/chat-completion.request';
 import { SseWriter } from './sse';
 
 /**
@@ -17,23 +17,15 @@ export class ChatCompletionsEndpoint {
   constructor(private readonly chat: ChatCompletionsService) {}
 
   async serve(caller: Caller, body: unknown, headers: IncomingHttpHeaders, res: ServerResponse): Promise<void> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw OpenAiHttpError.invalidRequest('The request body must be a JSON object sent with Content-Type: application/json.', null, 'invalid_body');
-    }
-    const parsed = ChatCompletionRequestSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = paramPath(issue.path);
-      throw OpenAiHttpError.invalidRequest(`${param ? `${param}: ` : ''}${issue.message}`, param || null, issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value');
-    }
-    const call = { caller, request: parsed.data, requestId: String(headers['x-request-id']), attribution: attributionFrom(headers) };
+    const request = parseOpenAiBody(ChatCompletionRequestSchema, body);
+    const call = { caller, request, requestId: String(headers['x-request-id']), attribution: attributionFrom(headers) };
     const plan = this.chat.plan(call);
     // A client that hangs up stops the upstream call: nobody would read the answer it pays for.
     const clientGone = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) clientGone.abort(new Error('the client closed the connection'));
     });
-    if (parsed.data.stream) {
+    if (request.stream) {
       await this.chat.stream(call, plan, new SseWriter(res), clientGone.signal);
       return;
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OpenAiHttpError } from '@tollgate/platform';
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string() });
 
@@ -131,4 +132,18 @@ export function promptForEstimate(request: Pick<ChatCompletionRequest, 'messages
 /** OpenAI names nested params like `messages[0].role`. */
 export function paramPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
+/** A `/v1/*` request body parsed by `schema`, or a 400 in OpenAI's shape naming the first bad param. */
+export function parseOpenAiBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw OpenAiHttpError.invalidRequest('The request body must be a JSON object sent with Content-Type: application/json.', null, 'invalid_body');
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = paramPath(issue.path);
+    throw OpenAiHttpError.invalidRequest(`${param ? `${param}: ` : ''}${issue.message}`, param || null, issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value');
+  }
+  return parsed.data;
 }
