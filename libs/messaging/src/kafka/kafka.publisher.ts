@@ -6,9 +6,6 @@ import { MESSAGING_SYSTEM_VALUE_KAFKA } from '@tollgate/telemetry';
 import { KafkaProducerThread } from './kafka-producer.thread';
 import type { ProducerChannel } from './kafka-producer.thread';
 
-/** Most messages in one Produce request. */
-const MAX_BATCH = 1000;
-
 interface PendingSend {
   message: OutgoingMessage;
   resolve: () => void;
@@ -17,19 +14,18 @@ interface PendingSend {
 
 /**
  * Publishes through a kafkajs idempotent producer (acks=all) that runs in a thread of its own
- * (KafkaProducerThread). Messages are coalesced: a batch leaves when its oldest message has waited
- * lingerMs, one batch at a time (idempotence allows one Produce per connection); each publish
- * resolves once the broker acknowledged the request that carried it. One Produce per message cost
- * the gateway ~9% of its CPU at 1,000 calls/s in bench:gateway and capped it at one round trip per
- * event; kafkajs has no linger setting of its own, so this small queue stands in for one.
+ * (KafkaProducerThread). Messages are coalesced: a message waits up to lingerMs for others, and
+ * while one batch is in flight (idempotence allows one Produce per connection) the messages
+ * published meanwhile wait and leave together in the next one; each publish resolves once the
+ * broker acknowledged the request that carried it. One Produce per message cost the gateway ~9%
+ * of its CPU at 1,000 calls/s in bench:gateway and capped it at one round trip per event; kafkajs
+ * has no linger setting of its own, so this small queue stands in for one.
  */
 export class KafkaEventPublisher extends TransportPublisher {
   protected readonly system = MESSAGING_SYSTEM_VALUE_KAFKA;
   private readonly lingerMs: number;
   private readonly producer: ProducerChannel;
   private pending: PendingSend[] = [];
-  /** When the oldest pending message was published (performance.now()). */
-  private oldestPendingAt = 0;
   private flushing: Promise<void> | undefined;
 
   constructor(transport: KafkaTransportOptions, producer: ProducerChannel = new KafkaProducerThread(transport)) {
@@ -45,26 +41,16 @@ export class KafkaEventPublisher extends TransportPublisher {
 
   protected send(message: OutgoingMessage): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.pending.length === 0) this.oldestPendingAt = performance.now();
       this.pending.push({ message, resolve, reject });
-      this.flushing ??= this.flush();
+      // Let the messages of the next lingerMs join, unless a flush is already running (it loops).
+      if (!this.flushing) this.flushing = new Promise<void>((started) => (this.lingerMs > 0 ? setTimeout(started, this.lingerMs) : setImmediate(started))).then(() => this.flush());
     });
   }
 
-  /**
-   * Sends the pending messages a batch at a time, each batch once its oldest message has waited
-   * lingerMs (Kafka's linger.ms), also when it gathered while the previous batch was in flight: sent
-   * at once instead, batches under load were as small as one round trip to the broker let them be
-   * (~10 events at 2,000 calls/s), and each cost a thread hop, a Produce and a broker write.
-   */
   private async flush(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        const wait = this.oldestPendingAt + this.lingerMs - performance.now();
-        if (this.lingerMs === 0) await new Promise<void>((started) => setImmediate(started));
-        else if (wait > 0) await new Promise<void>((started) => setTimeout(started, wait));
-        // What stays pending past MAX_BATCH has waited long enough: it leaves right after this batch.
-        const batch = this.pending.splice(0, MAX_BATCH);
+        const batch = this.pending.splice(0, 1000);
         try {
           // The producer connects again after a failure (a broker that went away), before sending.
           await this.producer.send(batch.map((pending) => pending.message));
