@@ -457,22 +457,17 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
 async function profileNotes(options: Options, gateway: Gateway | string, since: Date): Promise<string[]> {
   if (!options.profileDir || typeof gateway === 'string') return [];
   await stopProcess(gateway.target.process);
-  // node --cpu-prof writes one file per thread, CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile:
-  // thread 0 serves the requests; the others are the Kafka producer thread.
-  const written = readdirSync(options.profileDir)
+  const newest = readdirSync(options.profileDir)
     .filter((name) => name.endsWith('.cpuprofile'))
     .map((name) => join(options.profileDir!, name))
-    .filter((file) => statSync(file).mtimeMs >= since.getTime());
-  const mainThread = /\.\d+\.0\.\d+\.cpuprofile$/;
-  const newest = written.filter((file) => mainThread.test(file)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    .filter((file) => statSync(file).mtimeMs >= since.getTime())
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
   if (!newest) return ['gateway CPU profile: no .cpuprofile was written (did the gateway exit cleanly?)'];
   const summary = summarizeCpuProfile(newest, REPO_ROOT);
-  const others = written.filter((file) => !mainThread.test(file)).map((file) => summarizeCpuProfile(file, REPO_ROOT).busySamples);
   const shares = (list: Array<{ name: string; share: number }>): string => list.map(({ name, share }) => `${name} ${(share * 100).toFixed(1)}%`).join(', ');
   return [
-    `gateway CPU profile (main thread, whole run, \`${relative(REPO_ROOT, newest)}\`, ${summary.busySamples} busy samples), by owner (nearest package or repo folder on the stack): ${shares(summary.owners.slice(0, 12))}`,
+    `gateway CPU profile (whole run, \`${relative(REPO_ROOT, newest)}\`, ${summary.busySamples} busy samples), by owner (nearest package or repo folder on the stack): ${shares(summary.owners.slice(0, 12))}`,
     `gateway CPU profile, top functions by self time: ${shares(summary.functions.slice(0, 12))}`,
-    ...(others.length > 0 ? [`gateway's other threads (the Kafka producer): ${others.reduce((a, b) => a + b, 0)} busy samples, ${((100 * others.reduce((a, b) => a + b, 0)) / Math.max(1, summary.busySamples)).toFixed(1)}% of the main thread's`] : []),
   ];
 }
 

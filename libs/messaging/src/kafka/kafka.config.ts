@@ -1,12 +1,44 @@
 import type { KafkaOptions } from '@nestjs/microservices';
-import type { ConsumerConfig, IHeaders } from '@nestjs/microservices/external/kafka.interface';
+import type { ConsumerConfig, IHeaders, KafkaConfig, Message } from '@nestjs/microservices/external/kafka.interface';
 import { contractForTopic } from '@tollgate/contracts';
+import { Partitioners } from 'kafkajs';
 import type { EventRoute } from '../event-routes';
+import type { OutgoingMessage } from '../event-publisher';
 import { CONSUMER_GROUP_PREFIX } from '../messaging.constants';
 import type { KafkaConsumerTuning, KafkaTransportOptions } from '../messaging.options';
-import { kafkaClientConfig } from './kafka.client-config';
+import { patchKafkajsIdleLoop } from './kafkajs-idle-loop';
 
 type NestKafkaOptions = Required<KafkaOptions>['options'];
+
+/** kafkajs client settings from Tollgate's options (TLS and SASL only when asked for). */
+export function kafkaClientConfig(transport: KafkaTransportOptions): KafkaConfig {
+  // Every kafkajs client of Tollgate's is made from these settings: fix its idle timer loop first.
+  patchKafkajsIdleLoop();
+  const config: KafkaConfig = { clientId: transport.clientId, brokers: transport.brokers, ssl: transport.ssl ?? false };
+  if (transport.sasl) {
+    const { mechanism, username, password } = transport.sasl;
+    // Spelled out per mechanism: kafkajs' SASL type is a union discriminated by `mechanism`.
+    config.sasl = mechanism === 'plain' ? { mechanism, username, password } : mechanism === 'scram-sha-256' ? { mechanism, username, password } : { mechanism, username, password };
+  }
+  return config;
+}
+
+/**
+ * ClientKafka options for the publisher: producer only (no reply consumer), idempotent with
+ * acks=all so a retried send is neither lost nor duplicated. One request in flight per
+ * connection is what idempotence needs to keep per-partition order across retries (KIP-98).
+ */
+export function kafkaProducerOptions(transport: KafkaTransportOptions): NestKafkaOptions {
+  return {
+    client: kafkaClientConfig(transport),
+    postfixId: '-producer',
+    producerOnlyMode: true,
+    // Named explicitly: the murmur2 partitioner Java clients use (kafkajs 2's default), and naming it
+    // silences the "switched default partitioner" warning every process printed at start.
+    producer: { idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner },
+    send: { acks: -1 },
+  };
+}
 
 /** ServerKafka options for the consumers (group ids are set per consumer, see planKafkaConsumers). */
 export function kafkaServerOptions(transport: KafkaTransportOptions): NestKafkaOptions {
@@ -26,6 +58,11 @@ export function kafkaConsumerConfig(groupId: string, tuning: KafkaConsumerTuning
   if (tuning.rebalanceTimeoutMs !== undefined) config.rebalanceTimeout = tuning.rebalanceTimeoutMs;
   if (tuning.heartbeatIntervalMs !== undefined) config.heartbeatInterval = tuning.heartbeatIntervalMs;
   return config;
+}
+
+/** The kafkajs message for an outgoing Tollgate message (Nest's KafkaRequestSerializer keeps key and headers). */
+export function toKafkaMessage(message: OutgoingMessage): Message {
+  return { key: message.key, value: message.value, headers: { ...message.headers } };
 }
 
 /** kafkajs headers as strings; of a repeated header the last value counts. */

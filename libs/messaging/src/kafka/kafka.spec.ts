@@ -1,3 +1,4 @@
+import { ClientKafka } from '@nestjs/microservices';
 import { Partitioners } from 'kafkajs';
 import { ROOT_CONTEXT, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -5,10 +6,7 @@ import { EventValidationError, LlmCallV1, TOPICS } from '@tollgate/contracts';
 import { buildOutgoingMessage } from '../event-publisher';
 import type { EventRoute } from '../event-routes';
 import { llmCallEvent } from '@tollgate/testing';
-import type { OutgoingMessage } from '../event-publisher';
-import { KAFKA_PRODUCE_ACKS, kafkaClientConfig, kafkaProducerConfig, toKafkaMessage } from './kafka.client-config';
-import { decodeKafkaHeaders, kafkaConsumerConfig, kafkaServerOptions, planKafkaConsumers } from './kafka.config';
-import type { ProducerChannel } from './kafka-producer.thread';
+import { decodeKafkaHeaders, kafkaConsumerConfig, kafkaProducerOptions, kafkaServerOptions, planKafkaConsumers, toKafkaMessage } from './kafka.config';
 import { KafkaEventPublisher } from './kafka.publisher';
 
 const transport = { kind: 'kafka' as const, brokers: ['kafka-0:9092', 'kafka-1:9092'], clientId: 'tollgate-gateway' };
@@ -45,10 +43,16 @@ describe('Kafka message building', () => {
 });
 
 describe('Kafka client settings', () => {
-  it('uses an idempotent producer, one request in flight, the murmur2 partitioner and acks=all', () => {
-    expect(kafkaProducerConfig()).toEqual({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    expect(KAFKA_PRODUCE_ACKS).toBe(-1);
-    expect(kafkaClientConfig(transport)).toEqual({ clientId: 'tollgate-gateway', brokers: transport.brokers, ssl: false });
+  it('uses an idempotent producer with acks=all and no reply consumer', () => {
+    const options = kafkaProducerOptions(transport);
+    expect(options).toMatchObject({
+      producerOnlyMode: true,
+      producer: { idempotent: true, maxInFlightRequests: 1 },
+      send: { acks: -1 },
+      client: { clientId: 'tollgate-gateway', brokers: transport.brokers, ssl: false },
+    });
+    expect(options.client?.sasl).toBeUndefined();
+    expect(options.producer?.createPartitioner).toBe(Partitioners.DefaultPartitioner);
   });
 
   it('passes TLS and SASL through to kafkajs', () => {
@@ -74,58 +78,60 @@ describe('Kafka consumer groups', () => {
   });
 });
 
-/** Stands in for the producer thread (its own spec runs it against the test broker): records each batch. */
-function fakeProducer(): ProducerChannel & { batches: OutgoingMessage[][]; fail: boolean; closed: boolean } {
-  const fake = {
-    batches: [] as OutgoingMessage[][],
-    fail: false,
-    closed: false,
-    connect: async () => undefined,
-    send: async (messages: OutgoingMessage[]) => {
-      fake.batches.push(messages);
-      if (fake.fail) throw new Error('broker gone');
-    },
-    close: async () => {
-      fake.closed = true;
-    },
-  };
-  return fake;
-}
-
 describe('KafkaEventPublisher', () => {
-  it('hands the producer the keyed JSON message with its event headers, resolves once it is sent, and closes the producer', async () => {
-    const producer = fakeProducer();
-    const publisher = new KafkaEventPublisher(transport, producer);
+  afterEach(() => jest.restoreAllMocks());
+
+  it('sends through the kafkajs producer with the key, headers and acks=all, and resolves once the broker acknowledged', async () => {
+    const sendBatch = jest.fn(async () => [{ topicName: TOPICS.llmCall, partition: 0, errorCode: 0 }]);
+    const producer = { sendBatch, disconnect: jest.fn(async () => undefined) };
+    // Stands in for the broker connection only.
+    jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async function (this: ClientKafka) {
+      (this as unknown as { _producer: unknown })._producer = producer;
+      return producer as never;
+    });
+    const publisher = new KafkaEventPublisher(transport);
     const event = llmCallEvent({ tenantId: 't_9' });
 
     await publisher.publish(LlmCallV1, event);
 
-    expect(producer.batches).toEqual([[{ topic: TOPICS.llmCall, key: 't_9', value: expect.any(String), headers: { 'tollgate-event-type': 'llm.call', 'tollgate-event-version': '1' } }]]);
-    expect(JSON.parse(producer.batches[0][0].value)).toEqual(event);
+    expect(sendBatch).toHaveBeenCalledTimes(1);
+    expect(sendBatch).toHaveBeenCalledWith({
+      acks: -1,
+      topicMessages: [{ topic: TOPICS.llmCall, messages: [{ key: 't_9', value: expect.any(String), headers: { 'tollgate-event-type': 'llm.call', 'tollgate-event-version': '1' } }] }],
+    });
+    const [record] = sendBatch.mock.calls[0] as unknown as [{ topicMessages: Array<{ messages: Array<{ value: string }> }> }];
+    expect(JSON.parse(record.topicMessages[0].messages[0].value)).toEqual(event);
     await publisher.close();
-    expect(producer.closed).toBe(true);
+    expect(producer.disconnect).toHaveBeenCalled();
   });
 
-  it('sends the events published within the linger time in one batch, and rejects each of them when it fails', async () => {
-    const producer = fakeProducer();
-    const publisher = new KafkaEventPublisher({ ...transport, lingerMs: 20 }, producer);
+  it('sends the events published within the linger time in one Produce request, and rejects each of them when it fails', async () => {
+    let fail = false;
+    const sendBatch = jest.fn(async () => {
+      if (fail) throw new Error('broker gone');
+      return [];
+    });
+    jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async () => ({ sendBatch, disconnect: async () => undefined }) as never);
+    const publisher = new KafkaEventPublisher({ ...transport, lingerMs: 20 });
 
     await Promise.all([1, 2, 3].map((n) => publisher.publish(LlmCallV1, llmCallEvent({ tenantId: `t_${n}` }))));
-    expect(producer.batches.map((batch) => batch.map((m) => m.key))).toEqual([['t_1', 't_2', 't_3']]);
+    expect(sendBatch).toHaveBeenCalledTimes(1);
+    const [record] = sendBatch.mock.calls[0] as unknown as [{ topicMessages: Array<{ messages: Array<{ key: string }> }> }];
+    expect(record.topicMessages[0].messages.map((m) => m.key)).toEqual(['t_1', 't_2', 't_3']);
 
-    producer.fail = true;
+    fail = true;
     const results = await Promise.allSettled([1, 2].map((n) => publisher.publish(LlmCallV1, llmCallEvent({ tenantId: `t_${n}` }))));
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect(producer.batches).toHaveLength(2);
+    expect(sendBatch).toHaveBeenCalledTimes(2);
     await publisher.close();
   });
 
   it('rejects an invalid event without sending', async () => {
-    const producer = fakeProducer();
-    const publisher = new KafkaEventPublisher(transport, producer);
+    const connect = jest.spyOn(ClientKafka.prototype, 'connect');
+    const publisher = new KafkaEventPublisher(transport);
 
     await expect(publisher.publish(LlmCallV1, llmCallEvent({ tenantId: '' }))).rejects.toBeInstanceOf(EventValidationError);
-    expect(producer.batches).toEqual([]);
+    expect(connect).not.toHaveBeenCalled();
   });
 });
 
