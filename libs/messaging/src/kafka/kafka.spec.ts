@@ -126,6 +126,34 @@ describe('KafkaEventPublisher', () => {
     await publisher.close();
   });
 
+  it('lets the events published while a batch is in flight linger too, from the first of them, before they leave together', async () => {
+    const sentAt: number[] = [];
+    const keys: string[][] = [];
+    let publishedAt = 0;
+    let later: Array<Promise<void>> = [];
+    const sendBatch = jest.fn(async (record: { topicMessages: Array<{ messages: Array<{ key: string }> }> }) => {
+      sentAt.push(performance.now());
+      keys.push(record.topicMessages[0].messages.map((m) => m.key));
+      if (sentAt.length === 1) {
+        // While the first batch is in flight (acknowledged 30 ms from now), two more are published.
+        publishedAt = performance.now();
+        later = [2, 3].map((n) => publisher.publish(LlmCallV1, llmCallEvent({ tenantId: `t_${n}` })));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return [];
+    });
+    jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async () => ({ sendBatch, disconnect: async () => undefined }) as never);
+    const publisher = new KafkaEventPublisher({ ...transport, lingerMs: 100 });
+
+    await publisher.publish(LlmCallV1, llmCallEvent({ tenantId: 't_1' }));
+    await Promise.all(later);
+
+    expect(keys).toEqual([['t_1'], ['t_2', 't_3']]);
+    // Not sent the moment the first batch was acknowledged (30 ms later) but after their own linger.
+    expect(sentAt[1] - publishedAt).toBeGreaterThanOrEqual(95);
+    await publisher.close();
+  });
+
   it('rejects an invalid event without sending', async () => {
     const connect = jest.spyOn(ClientKafka.prototype, 'connect');
     const publisher = new KafkaEventPublisher(transport);
