@@ -160,7 +160,11 @@ export function latencyVerdicts(run: LatencyRun): Verdict[] {
     },
     {
       goal: `gateway's added p99 at ${rate} req/s at most 2× the floor's`,
-      measured: gatewayAdded && floorAdded ? `${ms(gatewayAdded.p99)} vs ${ms(floorAdded.p99)} ms: ${(gatewayAdded.p99 / floorAdded.p99).toFixed(2)}×` : missing,
+      measured:
+        gatewayAdded && floorAdded
+          ? // A floor p99 at or under the upstream's adds nothing: no ratio to speak of, and any gateway addition is more than twice it.
+            `${ms(gatewayAdded.p99)} vs ${ms(floorAdded.p99)} ms: ${floorAdded.p99 > 0 ? `${(gatewayAdded.p99 / floorAdded.p99).toFixed(2)}×` : 'the floor adds nothing at p99 in this run'}`
+          : missing,
       verdict: verdict(gatewayAdded && floorAdded ? gatewayAdded.p99 <= 2 * floorAdded.p99 : failed ? false : undefined),
     },
     {
@@ -170,7 +174,7 @@ export function latencyVerdicts(run: LatencyRun): Verdict[] {
           ? gateway
             ? 'floor held no rate'
             : missing
-          : `${gateway?.maxHeld ?? 'none'} vs ${floor?.maxHeldIsLowerBound ? '≥ ' : ''}${floor?.maxHeld} req/s: ${(heldRatio * 100).toFixed(0)}%` +
+          : `${gateway?.maxHeld ?? 'none'} vs ${floor?.maxHeldIsLowerBound ? '≥ ' : ''}${floor?.maxHeld} req/s: ${(heldRatio * 100).toFixed(1)}%` +
             (floor?.maxHeldIsLowerBound || gateway?.maxHeldIsLowerBound ? ' (a search that found no miss gives a lower bound)' : ''),
       verdict: verdict(heldRatio === undefined ? undefined : heldRatio >= 0.7),
     },
