@@ -20,9 +20,9 @@ interface PendingSend {
  * Publishes through Nest's ClientKafka's kafkajs producer (idempotent, acks=all). Messages are
  * coalesced: a batch leaves when its oldest message has waited lingerMs, one Produce request at a
  * time (idempotence allows one per connection); each publish resolves once the broker
- * acknowledged the request that carried it. One Produce per message cost the
- * gateway ~9% of its CPU at 1,000 calls/s in bench:gateway and capped it at one round trip per
- * event; kafkajs has no linger setting of its own, so this small queue stands in for one.
+ * acknowledged the request that carried it. One Produce per message cost the gateway ~9% of its
+ * CPU at 1,000 calls/s in bench:gateway and capped it at one round trip per event; kafkajs has no
+ * linger setting of its own, so this small queue stands in for one.
  */
 export class KafkaEventPublisher extends TransportPublisher {
   protected readonly system = MESSAGING_SYSTEM_VALUE_KAFKA;
@@ -56,9 +56,9 @@ export class KafkaEventPublisher extends TransportPublisher {
 
   /**
    * Sends the pending messages a batch at a time, each batch once its oldest message has waited
-   * lingerMs (Kafka's linger.ms), also when it gathered while the previous batch was in flight.
-   * Sent at once instead, batches under load were only as big as one broker round trip let them
-   * be: ~10 events at 2,000 calls/s, each batch a Produce and a broker write.
+   * lingerMs (Kafka's linger.ms), also when it gathered while the previous batch was in flight
+   * (sent the moment that one was acknowledged, a batch under load held only what one broker round
+   * trip let gather).
    */
   private async flush(): Promise<void> {
     try {
