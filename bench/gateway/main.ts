@@ -635,6 +635,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     durationSeconds: options.durationSeconds,
     searchSeconds: options.searchSeconds,
     streamRate: options.streamRate,
+    streamWarmupSeconds,
     referenceRate,
     p99LimitMs: P99_LIMIT_MS,
     machine,

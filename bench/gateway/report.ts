@@ -85,6 +85,8 @@ export interface LatencyRun {
   durationSeconds: number;
   searchSeconds: number;
   streamRate: number;
+  /** Unmeasured streaming before the streaming run (the streaming path's JIT warm-up). */
+  streamWarmupSeconds: number;
   referenceRate: number;
   p99LimitMs: number;
   machine: Machine;
@@ -213,7 +215,7 @@ export function renderLatencySection(run: LatencyRun): string {
     `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate; before its first rate each target gets ${run.initialWarmupSeconds} s of unmeasured load at the lowest rate, so that V8 has optimised its hot path. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
     `- Highest rate held: from the fixed rates, step up ×1.5 then bisect (${run.searchSeconds} s per probe) for the highest rate with p99 < ${run.p99LimitMs} ms and no errors. The generator shares the machine, so the upstream's own figure is partly the generator's limit.`,
     `- CPU per request: utime + stime of the target process from /proc over the measured window (until it is idle again), divided by completed requests. The gateway's embedded Postgres (its child processes) is listed apart.`,
-    `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRate} req/s after ${Math.max(run.warmupSeconds, run.initialWarmupSeconds)} s of unmeasured streaming (JIT warm-up of the streaming path), scheduled send time to the first body byte.`,
+    `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRate} req/s after ${run.streamWarmupSeconds} s of unmeasured streaming (JIT warm-up of the streaming path), scheduled send time to the first body byte.`,
     '- RSS: /proc VmRSS of each target, sampled every second over the whole run.',
     '',
   );

@@ -131,11 +131,12 @@ export class UpstreamHttp {
     });
   }
 
-  private transportError(error: unknown, signal: AbortSignal, deadline?: AbortSignal): ProviderError {
+  /** `call`: the signal that stopped the call; aborted while the caller's `signal` is not, it was the deadline. */
+  private transportError(error: unknown, signal: AbortSignal, call?: AbortSignal): ProviderError {
     const { label, timeoutMs } = this.options;
     if (signal.aborted) return new ProviderError(`${label}: the call was aborted by the caller`, 'timeout', { cause: error });
     const code = errorCode(error);
-    if (deadline?.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    if (call?.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new ProviderError(`${label} did not answer within ${timeoutMs} ms`, 'timeout', { cause: error });
     }
     const reason = code ?? (error instanceof Error ? error.message : String(error));
