@@ -12,6 +12,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
   METRIC_HTTP_SERVER_REQUEST_DURATION,
 } from '@opentelemetry/semantic-conventions';
+import { AttributeSets } from './attribute-sets';
 import { tollgateTracer } from './tracer';
 
 /**
@@ -52,6 +53,9 @@ function serverDuration(): Histogram {
   return durationHistogram;
 }
 
+/** The duration's attribute sets, one per method, route, protocol version, status and error (interned). */
+const durationSets = new AttributeSets();
+
 /**
  * Runs `handler` inside a SERVER span for `route`, continuing the trace of the request's
  * `traceparent`, and ends the span and records the duration when the response closes.
@@ -78,16 +82,20 @@ export function traceHttpServerRequest<T>(req: IncomingMessage, res: ServerRespo
   res.once('close', () => {
     const status = res.statusCode;
     const completed = res.writableFinished;
-    const attributes: Attributes = {
-      [ATTR_HTTP_REQUEST_METHOD]: method,
-      [ATTR_HTTP_ROUTE]: route,
-      [ATTR_URL_SCHEME]: 'http',
-      [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
-      [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
-    };
     // Server errors and responses the client never got whole are errors; 4xx are the client's.
     const errorType = status >= 500 ? String(status) : completed ? undefined : 'aborted';
-    if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+    const version = req.httpVersion;
+    const attributes = durationSets.get(`${method} ${route} ${version} ${status} ${errorType ?? ''}`, () => {
+      const set: Attributes = {
+        [ATTR_HTTP_REQUEST_METHOD]: method,
+        [ATTR_HTTP_ROUTE]: route,
+        [ATTR_URL_SCHEME]: 'http',
+        [ATTR_NETWORK_PROTOCOL_VERSION]: version,
+        [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
+      };
+      if (errorType !== undefined) set[ATTR_ERROR_TYPE] = errorType;
+      return set;
+    });
     if (recording) {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       if (errorType !== undefined) {

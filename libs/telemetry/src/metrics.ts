@@ -8,6 +8,7 @@ import {
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   TOLLGATE_INSTRUMENTATION_SCOPE,
 } from './semconv';
+import { DerivedAttributeSets } from './attribute-sets';
 
 /** Bucket boundaries the GenAI metrics conventions prescribe for gen_ai.client.token.usage. */
 export const GEN_AI_TOKEN_USAGE_BUCKETS: readonly number[] = [
@@ -76,6 +77,9 @@ const operationDuration = tollgateMeter.histogram(METRIC_GEN_AI_CLIENT_OPERATION
   advice: { explicitBucketBoundaries: [...GEN_AI_OPERATION_DURATION_BUCKETS] },
 });
 
+const inputTokenSets = new DerivedAttributeSets({ [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT });
+const outputTokenSets = new DerivedAttributeSets({ [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT });
+
 /**
  * The GenAI client metrics. Attributes per the conventions: gen_ai.operation.name,
  * gen_ai.provider.name, gen_ai.request.model, gen_ai.response.model, server.address, error.type
@@ -84,13 +88,16 @@ const operationDuration = tollgateMeter.histogram(METRIC_GEN_AI_CLIENT_OPERATION
 export const genAiMetrics = {
   tokenUsage,
   operationDuration,
-  /** Records input and output token counts as two points of gen_ai.client.token.usage. */
+  /**
+   * Records input and output token counts as two points of gen_ai.client.token.usage. Pass an
+   * interned set (AttributeSets) on a hot path: the two derived sets are then built once too.
+   */
   recordTokenUsage(usage: { inputTokens?: number | null; outputTokens?: number | null }, attributes: Attributes = {}): void {
     if (usage.inputTokens != null) {
-      tokenUsage.record(usage.inputTokens, { ...attributes, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT });
+      tokenUsage.record(usage.inputTokens, inputTokenSets.of(attributes));
     }
     if (usage.outputTokens != null) {
-      tokenUsage.record(usage.outputTokens, { ...attributes, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT });
+      tokenUsage.record(usage.outputTokens, outputTokenSets.of(attributes));
     }
   },
   /** Records one operation's duration in seconds. */

@@ -4,6 +4,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { memoizeFrozenAttributeHashes } from './attribute-sets';
 import { langfuseProcessor, otlpMetricReaders, traceExportProcessors } from './exporters';
 import { tollgateInstrumentations } from './instrumentations';
 import { createPrometheusReader } from './prometheus';
@@ -51,6 +52,8 @@ function start(options: TelemetryOptions): TelemetryHandle {
   if (getBooleanFromEnv('OTEL_SDK_DISABLED')) return inertHandle(serviceName);
 
   try {
+    // Before the MeterProvider makes its attribute maps: interned (frozen) sets are hashed once.
+    memoizeFrozenAttributeHashes();
     const serviceVersion = options.serviceVersion ?? process.env['npm_package_version'];
     const processors = spanProcessors();
     const readers = [createPrometheusReader(), ...otlpMetricReaders()];

@@ -6,14 +6,17 @@ import type { EventRoute } from '../event-routes';
 import type { OutgoingMessage } from '../event-publisher';
 import { CONSUMER_GROUP_PREFIX } from '../messaging.constants';
 import type { KafkaConsumerTuning, KafkaTransportOptions } from '../messaging.options';
+import { patchKafkajsEncoder } from './kafkajs-encoder';
 import { patchKafkajsIdleLoop } from './kafkajs-idle-loop';
 
 type NestKafkaOptions = Required<KafkaOptions>['options'];
 
 /** kafkajs client settings from Tollgate's options (TLS and SASL only when asked for). */
 export function kafkaClientConfig(transport: KafkaTransportOptions): KafkaConfig {
-  // Every kafkajs client of Tollgate's is made from these settings: fix its idle timer loop first.
+  // Every kafkajs client of Tollgate's is made from these settings: fix its idle timer loop and its
+  // allocation-heavy encoder first.
   patchKafkajsIdleLoop();
+  patchKafkajsEncoder();
   const config: KafkaConfig = { clientId: transport.clientId, brokers: transport.brokers, ssl: transport.ssl ?? false };
   if (transport.sasl) {
     const { mechanism, username, password } = transport.sasl;

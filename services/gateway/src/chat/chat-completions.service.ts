@@ -29,6 +29,7 @@ import {
   ATTR_TOLLGATE_ROUTE_RULE,
   ATTR_TOLLGATE_TENANT_ID,
   ATTR_TOLLGATE_USAGE_SOURCE,
+  AttributeSets,
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   genAiMetrics,
   tollgateTracer,
@@ -78,6 +79,19 @@ function openAiUsage(u: ProviderUsage): ChatCompletionResponse['usage'] {
     prompt_tokens_details: { cached_tokens: u.cachedReadTokens },
     completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
   };
+}
+
+const chatMetricSets = new AttributeSets();
+
+/** The GenAI metric attributes of a chat call, one interned set per distinct combination. */
+function chatMetricAttributes(model: string, provider: string | null | undefined, responseModel: string | null, errorType: string | undefined): Attributes {
+  return chatMetricSets.get(`${model}\u0000${provider ?? ''}\u0000${responseModel ?? ''}\u0000${errorType ?? ''}`, () => {
+    const attributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT, [ATTR_GEN_AI_REQUEST_MODEL]: model };
+    if (provider) attributes[ATTR_GEN_AI_PROVIDER_NAME] = provider;
+    if (responseModel) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (errorType) attributes[ATTR_ERROR_TYPE] = errorType;
+    return attributes;
+  });
 }
 
 /** Rough output-token count for text we saw but the upstream never counted (a cut stream). */
@@ -296,10 +310,7 @@ export class ChatCompletionsService {
         void facts.budget?.finish(facts);
         facts.latencyMs = performance.now() - facts.startMark;
         span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, facts.attempts.length);
-        const metricAttributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT, [ATTR_GEN_AI_REQUEST_MODEL]: request.model };
-        if (facts.decision?.provider) metricAttributes[ATTR_GEN_AI_PROVIDER_NAME] = facts.decision.provider;
-        if (facts.responseModel) metricAttributes[ATTR_GEN_AI_RESPONSE_MODEL] = facts.responseModel;
-        if (facts.error) metricAttributes[ATTR_ERROR_TYPE] = facts.error.type;
+        const metricAttributes = chatMetricAttributes(request.model, facts.decision?.provider, facts.responseModel, facts.error?.type);
         genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, metricAttributes);
         if (facts.outcome !== 'failed') genAiMetrics.recordTokenUsage(facts.usage, metricAttributes);
         this.recorder.record(buildLlmCallEvent(facts));
