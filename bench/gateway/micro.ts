@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describeMachine, writeSection } from './report';
+
+/**
+ * `npm run bench:gateway-micro`: the per-event and per-call pieces that bench:gateway's whole-process
+ * figures are too noisy to resolve on a shared 2-core machine, each measured with and without the
+ * change that targets it, in fresh processes taking turns (three rounds):
+ * - kafkajs encoding a Produce request of 40 `llm.call`-sized messages, as kafkajs ships and with
+ *   Tollgate's in-place encoder and CRC-32C (libs/messaging/src/kafka/kafkajs-*.ts);
+ * - recording two points on an OpenTelemetry histogram, with fresh attribute objects per call (as
+ *   before) and with interned, frozen sets whose hash the SDK keeps (libs/telemetry attribute-sets).
+ */
+
+const REPO_ROOT = resolve(__dirname, '../..'); // dist/bench-gateway
+const ROUNDS = 3;
+
+type Variant = 'kafka-original' | 'kafka-patched' | 'metrics-plain' | 'metrics-interned';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the built libs and kafkajs internals, loaded only in the measuring child */
+function measureKafka(patched: boolean): void {
+  if (patched) {
+    const { installKafkajsCrc32c } = require(resolve(REPO_ROOT, 'dist/libs/messaging/src/kafka/kafkajs-crc32c.js')) as { installKafkajsCrc32c(): string };
+    const { patchKafkajsEncoder } = require(resolve(REPO_ROOT, 'dist/libs/messaging/src/kafka/kafkajs-encoder.js')) as { patchKafkajsEncoder(): boolean };
+    if (installKafkajsCrc32c() !== 'installed') throw new Error('could not install the CRC-32C before kafkajs loaded its record batch code');
+    patchKafkajsEncoder();
+  }
+  const produce = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (args: unknown) => { encode(): Promise<unknown> };
+  const value = JSON.stringify({ id: '01JBENCH'.padEnd(26, 'X'), type: 'llm.call', payload: 'x'.repeat(1300) });
+  const headers = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'tollgate-event-type': 'llm.call', 'tollgate-event-version': '1' };
+  const messages = Array.from({ length: 40 }, () => ({ key: 'bench-tenant', value, headers }));
+  const request = () => produce({ acks: -1, timeout: 30_000, topicData: [{ topic: 'tollgate.llm.call.v1', partitions: [{ partition: 0, firstSequence: 0, messages }] }] });
+  void (async () => {
+    for (let i = 0; i < 2000; i++) await request().encode();
+    const n = 5000;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await request().encode();
+    process.stdout.write(JSON.stringify({ nsPerUnit: Number(process.hrtime.bigint() - started) / n / messages.length }));
+  })();
+}
+
+interface AttributeSetsModule {
+  memoizeFrozenAttributeHashes(): boolean;
+  AttributeSets: new () => { get(key: string, build: () => Record<string, string>): Record<string, string> };
+  DerivedAttributeSets: new (extra: Record<string, string>) => { of(base: Record<string, string>): Record<string, string> };
+}
+
+function measureMetrics(interned: boolean): void {
+  const sdk = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  const sets = require(resolve(REPO_ROOT, 'dist/libs/telemetry/src/attribute-sets.js')) as AttributeSetsModule;
+  if (interned) sets.memoizeFrozenAttributeHashes();
+  const reader = new sdk.PeriodicExportingMetricReader({ exporter: new sdk.InMemoryMetricExporter(sdk.AggregationTemporality.CUMULATIVE), exportIntervalMillis: 600_000 });
+  const histogram = new sdk.MeterProvider({ readers: [reader] }).getMeter('bench').createHistogram('bench.duration');
+  const models = ['bench/model', 'gpt-4o'];
+  const chatSets = new sets.AttributeSets();
+  const inputSets = new sets.DerivedAttributeSets({ 'gen_ai.token.type': 'input' });
+  const call = interned
+    ? (i: number) => {
+        const model = models[i & 1];
+        const attributes = chatSets.get(`${model}\u0000openai\u0000gpt-4o-2024-08-06\u0000`, () => ({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model, 'gen_ai.provider.name': 'openai', 'gen_ai.response.model': 'gpt-4o-2024-08-06' }));
+        histogram.record(i, attributes);
+        histogram.record(i, inputSets.of(attributes));
+      }
+    : (i: number) => {
+        const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': models[i & 1], 'gen_ai.provider.name': 'openai', 'gen_ai.response.model': 'gpt-4o-2024-08-06' };
+        histogram.record(i, attributes);
+        histogram.record(i, { ...attributes, 'gen_ai.token.type': 'input' });
+      };
+  for (let i = 0; i < 200_000; i++) call(i);
+  const n = 1_000_000;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) call(i);
+  process.stdout.write(JSON.stringify({ nsPerUnit: Number(process.hrtime.bigint() - started) / n }));
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function runChild(variant: Variant): number {
+  const out = execFileSync(process.execPath, [__filename, '--child', variant], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return (JSON.parse(out) as { nsPerUnit: number }).nsPerUnit;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function main(): void {
+  const child = process.argv.indexOf('--child');
+  if (child >= 0) {
+    const variant = process.argv[child + 1] as Variant;
+    if (variant.startsWith('kafka')) measureKafka(variant === 'kafka-patched');
+    else measureMetrics(variant === 'metrics-interned');
+    return;
+  }
+  const pairs: Array<{ label: string; unit: string; before: Variant; after: Variant; beforeName: string; afterName: string }> = [
+    { label: 'kafkajs: encode a Produce request (40 messages of 1.4 KB)', unit: 'µs per message', before: 'kafka-original', after: 'kafka-patched', beforeName: 'kafkajs 2.2.4 as shipped', afterName: 'in-place encoder + crc-32 CRC-32C' },
+    { label: 'OpenTelemetry: two histogram points per call', unit: 'µs per call', before: 'metrics-plain', after: 'metrics-interned', beforeName: 'fresh attribute objects', afterName: 'interned frozen sets, hash kept' },
+  ];
+  const rows: string[] = [];
+  for (const pair of pairs) {
+    const before: number[] = [];
+    const after: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      before.push(runChild(pair.before) / 1000);
+      after.push(runChild(pair.after) / 1000);
+    }
+    const row = `| ${pair.label} | ${pair.beforeName}: ${before.map((v) => v.toFixed(2)).join(' / ')} | ${pair.afterName}: ${after.map((v) => v.toFixed(2)).join(' / ')} | ${pair.unit} | ${(median(before) / median(after)).toFixed(1)}× |`;
+    console.log(row);
+    rows.push(row);
+  }
+  const machine = describeMachine(REPO_ROOT);
+  const section = [
+    '## Gateway hot-path pieces (`npm run bench:gateway-micro`)',
+    '',
+    `Run ${new Date().toISOString()} at commit ${machine.commit} on ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}. Each figure is one fresh Node process (warmed up, then timed with hrtime); before and after take turns, ${ROUNDS} rounds. These are the per-event and per-call costs that whole-process CPU in bench:gateway cannot resolve on this machine (its run-to-run spread is ±10%).`,
+    '',
+    '| piece | before (each round) | after (each round) | unit | median speed-up |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+  const args = process.argv.slice(2);
+  if (!args.includes('--no-docs')) writeSection(resolve(REPO_ROOT, 'docs/benchmarks.md'), 'gateway-micro', section);
+}
+
+main();
