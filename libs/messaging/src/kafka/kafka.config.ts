@@ -1,7 +1,6 @@
 import type { KafkaOptions } from '@nestjs/microservices';
 import type { ConsumerConfig, IHeaders, KafkaConfig, Message } from '@nestjs/microservices/external/kafka.interface';
 import { contractForTopic } from '@tollgate/contracts';
-import { Partitioners } from 'kafkajs';
 import type { EventRoute } from '../event-routes';
 import type { OutgoingMessage } from '../event-publisher';
 import { CONSUMER_GROUP_PREFIX } from '../messaging.constants';
@@ -9,6 +8,7 @@ import type { KafkaConsumerTuning, KafkaTransportOptions } from '../messaging.op
 import { installKafkajsCrc32c } from './kafkajs-crc32c';
 import { patchKafkajsEncoder } from './kafkajs-encoder';
 import { patchKafkajsIdleLoop } from './kafkajs-idle-loop';
+import { MemoizedDefaultPartitioner } from './kafkajs-partitioner';
 
 type NestKafkaOptions = Required<KafkaOptions>['options'];
 
@@ -38,9 +38,9 @@ export function kafkaProducerOptions(transport: KafkaTransportOptions): NestKafk
     client: kafkaClientConfig(transport),
     postfixId: '-producer',
     producerOnlyMode: true,
-    // Named explicitly: the murmur2 partitioner Java clients use (kafkajs 2's default), and naming it
-    // silences the "switched default partitioner" warning every process printed at start.
-    producer: { idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner },
+    // Named explicitly: the murmur2 partitioner Java clients use (kafkajs 2's default, asked once per
+    // key), and naming one silences the "switched default partitioner" warning every process printed.
+    producer: { idempotent: true, maxInFlightRequests: 1, createPartitioner: MemoizedDefaultPartitioner },
     send: { acks: -1 },
   };
 }

@@ -1,5 +1,5 @@
 import { ClientKafka } from '@nestjs/microservices';
-import { Partitioners } from 'kafkajs';
+import { MemoizedDefaultPartitioner } from './kafkajs-partitioner';
 import { ROOT_CONTEXT, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { EventValidationError, LlmCallV1, TOPICS } from '@tollgate/contracts';
@@ -52,7 +52,7 @@ describe('Kafka client settings', () => {
       client: { clientId: 'tollgate-gateway', brokers: transport.brokers, ssl: false },
     });
     expect(options.client?.sasl).toBeUndefined();
-    expect(options.producer?.createPartitioner).toBe(Partitioners.DefaultPartitioner);
+    expect(options.producer?.createPartitioner).toBe(MemoizedDefaultPartitioner);
   });
 
   it('passes TLS and SASL through to kafkajs', () => {
