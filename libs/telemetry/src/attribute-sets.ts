@@ -1,3 +1,4 @@
+import { diag } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 
 /**
@@ -57,12 +58,20 @@ const MEMOIZED = Symbol.for('tollgate.otel.frozenAttributeHashes');
  * a WeakMap beside the set (collected with it). Sets that are not frozen are hashed as before.
  * The SDK reads `hashAttributes` off its utils module whenever it makes an attribute map (at each
  * collection), so this takes effect from the next collection at the latest. Returns false if
- * already applied. @opentelemetry/sdk-metrics has no hook for its hashing; this is its 2.x layout.
+ * already applied, or if the SDK is laid out otherwise (@opentelemetry/sdk-metrics has no hook for
+ * its hashing; this is its 2.x layout).
  */
 export function memoizeFrozenAttributeHashes(): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's internal module that owns the hash
-  const utils = require('@opentelemetry/sdk-metrics/build/src/utils') as SdkMetricsUtils & { [MEMOIZED]?: true };
-  if (utils[MEMOIZED]) return false;
+  let utils: SdkMetricsUtils & { [MEMOIZED]?: true };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's internal module that owns the hash
+    utils = require('@opentelemetry/sdk-metrics/build/src/utils') as SdkMetricsUtils & { [MEMOIZED]?: true };
+  } catch (error) {
+    // Another SDK layout: metrics work as before, only without the kept hashes.
+    diag.warn('telemetry: @opentelemetry/sdk-metrics has no build/src/utils; frozen attribute sets are hashed on every point', error);
+    return false;
+  }
+  if (utils[MEMOIZED] || typeof utils.hashAttributes !== 'function') return false;
   const original = utils.hashAttributes;
   const hashes = new WeakMap<Attributes, string>();
   utils.hashAttributes = (attributes: Attributes): string => {

@@ -3,8 +3,8 @@ import Module from 'node:module';
 /**
  * Every record batch kafkajs produces carries a CRC-32C of the whole batch, and kafkajs computes it
  * a byte at a time (~2.3 ns per byte here): ~4 µs of the gateway's main thread per 1.5 KB
- * `llm.call` event, a third of what encoding a Produce request cost per event after the encoder
- * fix in kafkajs-encoder.ts. SheetJS' crc-32 (slicing by 16, plain JavaScript, no native binary)
+ * `llm.call` event, about 40% of what encoding a Produce request still cost per event after the
+ * encoder fix in kafkajs-encoder.ts. SheetJS' crc-32 (slicing by 16, plain JavaScript, no native binary)
  * does the same sum in ~0.55 ns per byte (both measured on this repo's bench machine, 60 KB
  * batches). kafkajs has no setting for it: its record batch module takes `../crc32C` when it is
  * first required (at the first produce or fetch), so the module is put in Node's require cache
