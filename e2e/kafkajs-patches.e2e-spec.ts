@@ -23,7 +23,8 @@ const { Kafka, logLevel } = require('kafkajs');
   }
   await producer.disconnect();
   const crc = require('kafkajs/src/protocol/recordBatch/crc32C');
-  console.log(JSON.stringify({ crcReplaced: crc === kafkaCrc32c }));
+  const record = require('kafkajs/src/protocol/recordBatch/record/v0');
+  console.log(JSON.stringify({ crcReplaced: crc === kafkaCrc32c, recordEncoderReplaced: record[Symbol.for('tollgate.kafkajs.recordEncoder')] === true }));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
@@ -45,10 +46,10 @@ describe('kafkajs patches in a service process', () => {
     await broker.stop();
   });
 
-  it('sums batches with the fast CRC-32C, and the broker accepts and decodes every message', async () => {
+  it('encodes records and sums batches with the fast code, and the broker accepts and decodes every message', async () => {
     const { code, stdout, stderr } = await run(broker.brokers[0]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(stdout.trim())).toEqual({ crcReplaced: true });
+    expect(JSON.parse(stdout.trim())).toEqual({ crcReplaced: true, recordEncoderReplaced: true });
     const stored = broker.topicMessages('kafkajs-patches');
     const byN = new Map(stored.map((m) => [Number(m.headers.find((h) => h.key === 'n')?.value?.toString()), m]));
     expect(byN.size).toBe(120);

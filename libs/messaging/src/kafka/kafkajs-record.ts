@@ -1,0 +1,164 @@
+import { kafkajsEncoder } from './kafkajs-encoder';
+
+/**
+ * kafkajs 2.2.4 builds each record of a Produce request from 1 + 2 × headers Encoders, each
+ * starting on a zero-filled 512-byte `Buffer.alloc` (a fresh ArrayBuffer: none of them come from
+ * Node's buffer pool), grows the record's to fit the value, then copies the header encoders into
+ * the record's. An `llm.call` event with its three headers thus cost seven ArrayBuffers and
+ * four copies before the batch copies the record once more. This writes the same bytes into one
+ * buffer of the record's exact size (pooled by Node when under 4 KB). `kafkajs-record.spec.ts`
+ * compares them with kafkajs' own record encoder; `npm run bench:gateway-micro` measures both.
+ * Hand-written because kafkajs has no hook for its record encoding.
+ */
+
+const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0';
+const PRODUCE_REQUEST_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request';
+const INSTALLED = Symbol.for('tollgate.kafkajs.recordEncoder');
+
+type HeaderValue = string | Buffer | null | undefined;
+
+/** What kafkajs' produce request hands its record encoder. */
+export interface KafkaRecordInput {
+  offsetDelta?: number;
+  timestampDelta?: unknown;
+  key?: unknown;
+  value?: unknown;
+  headers?: Record<string, HeaderValue | HeaderValue[]> | null;
+}
+
+/** Enough of a kafkajs Encoder for the record batch, which copies `buffer` of each record. */
+export interface EncodedRecord {
+  buf: Buffer;
+  offset: number;
+  readonly buffer: Buffer;
+}
+
+type RecordEncoder = ((record: KafkaRecordInput) => EncodedRecord) & { [INSTALLED]?: true };
+
+/** kafkajs' Encoder.prototype, looked up once (a require per record cost more than the encoding). */
+let encoderPrototype: object | undefined;
+
+/** Zig-zag of a 32-bit signed integer, as an unsigned 32-bit number (kafkajs' encodeZigZag). */
+function zigZag(value: number): number {
+  return ((value << 1) ^ (value >> 31)) >>> 0;
+}
+
+function sizeOfUVarInt(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    bytes += 1;
+    value = Math.floor(value / 128);
+  }
+  return bytes;
+}
+
+function smallInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -2_147_483_648 && value <= 2_147_483_647;
+}
+
+/** A bytes field as kafkajs writes it (writeVarIntBytes / writeVarIntString): null is length -1, a string its UTF-8. */
+interface Field {
+  data: Buffer | string | null;
+  length: number;
+}
+
+/** The field of a string, Buffer or null; undefined for other values (kafkajs' own encoder decides what they become). */
+function field(value: unknown): Field | undefined {
+  if (value === null || value === undefined) return { data: null, length: -1 };
+  if (typeof value === 'string') return { data: value, length: Buffer.byteLength(value, 'utf8') };
+  if (Buffer.isBuffer(value)) return { data: value, length: value.length };
+  return undefined;
+}
+
+function sizeOfField(f: Field): number {
+  return f.data === null ? 1 : sizeOfUVarInt(zigZag(f.length)) + f.length;
+}
+
+function writeUVarInt(buf: Buffer, offset: number, value: number): number {
+  while ((value & 0xffffff80) !== 0) {
+    buf[offset++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[offset++] = value & 0x7f;
+  return offset;
+}
+
+function writeField(buf: Buffer, offset: number, f: Field): number {
+  offset = writeUVarInt(buf, offset, zigZag(f.length));
+  if (f.data === null) return offset;
+  if (typeof f.data === 'string') return offset + buf.write(f.data, offset, f.length, 'utf8');
+  return offset + f.data.copy(buf, offset);
+}
+
+/**
+ * The bytes of one record (Kafka's v2 record format), as kafkajs' record/v0 writes them; undefined
+ * for what this leaves to kafkajs: a timestamp delta beyond 32 bits or given as a Long, a key,
+ * value or header that is not a string, Buffer or null.
+ */
+export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord | undefined {
+  const offsetDelta = record.offsetDelta ?? 0;
+  const timestampDelta = record.timestampDelta ?? 0;
+  if (!smallInt(timestampDelta) || !smallInt(offsetDelta)) return undefined;
+  const key = field(record.key);
+  const value = field(record.value);
+  if (key === undefined || value === undefined) return undefined;
+  const headers: Field[] = [];
+  const headerObject = record.headers ?? {};
+  for (const name of Object.keys(headerObject)) {
+    const headerValue = headerObject[name];
+    for (const v of Array.isArray(headerValue) ? headerValue : [headerValue]) {
+      const encoded = field(v);
+      if (encoded === undefined) return undefined;
+      headers.push({ data: name, length: Buffer.byteLength(name, 'utf8') }, encoded);
+    }
+  }
+  let body = 1 + sizeOfUVarInt(zigZag(timestampDelta)) + sizeOfUVarInt(zigZag(offsetDelta)) + sizeOfField(key) + sizeOfField(value) + sizeOfUVarInt(zigZag(headers.length / 2));
+  for (const h of headers) body += sizeOfField(h);
+  const size = sizeOfUVarInt(zigZag(body)) + body;
+
+  // allocUnsafe: every byte is written below (the spec checks the length and the bytes).
+  const buf = Buffer.allocUnsafe(size);
+  let offset = writeUVarInt(buf, 0, zigZag(body));
+  buf[offset++] = 0; // attributes: none used
+  offset = writeUVarInt(buf, offset, zigZag(timestampDelta));
+  offset = writeUVarInt(buf, offset, zigZag(offsetDelta));
+  offset = writeField(buf, offset, key);
+  offset = writeField(buf, offset, value);
+  offset = writeUVarInt(buf, offset, zigZag(headers.length / 2));
+  for (const h of headers) offset = writeField(buf, offset, h);
+  if (offset !== size) throw new Error(`kafka record encoding wrote ${offset} of ${size} bytes`);
+
+  // An Encoder over the finished bytes, so kafkajs' record batch takes it as its own.
+  encoderPrototype ??= kafkajsEncoder().prototype;
+  const encoder = Object.create(encoderPrototype) as EncodedRecord;
+  encoder.buf = buf;
+  encoder.offset = size;
+  return encoder;
+}
+
+export type KafkajsRecordInstall = 'installed' | 'already' | 'too-late';
+
+/**
+ * Makes kafkajs' produce request encode records with encodeKafkaRecord (kafkajs' own encoder for
+ * what that leaves). kafkajs' produce request takes its record encoder when it is first required,
+ * at the first produce; `too-late` after that (kafkajs then keeps its own: the same bytes, slower).
+ * `cache`, `resolve` and `load` are Node's require cache, resolver and require: parameters so
+ * that a test can hand in its own.
+ */
+export function installKafkajsRecordEncoder(
+  cache: NodeJS.Dict<NodeJS.Module> = require.cache,
+  resolve: (id: string) => string = require.resolve,
+  load: (path: string) => unknown = require,
+): KafkajsRecordInstall {
+  const recordPath = resolve(RECORD_MODULE);
+  if ((cache[recordPath]?.exports as RecordEncoder | undefined)?.[INSTALLED]) return 'already';
+  if (cache[resolve(PRODUCE_REQUEST_MODULE)] !== undefined) return 'too-late';
+  // kafkajs' own record encoder, kept for what the fast one leaves (loading it puts it in the cache).
+  const original = load(recordPath) as (record: KafkaRecordInput) => EncodedRecord;
+  const module = cache[recordPath];
+  if (module === undefined) return 'too-late';
+  const encode: RecordEncoder = (record) => encodeKafkaRecord(record) ?? original(record);
+  encode[INSTALLED] = true;
+  module.exports = encode;
+  return 'installed';
+}
