@@ -1,9 +1,9 @@
-import { SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { assertEvent } from '@tollgate/contracts';
 import type { EventContract, EventOf } from '@tollgate/contracts';
 import { HEADER_EVENT_TYPE, HEADER_EVENT_VERSION } from './messaging.constants';
-import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_MESSAGE_ID, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM } from '@tollgate/telemetry';
+import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_MESSAGE_ID, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM, isUnsampledLocalSpan } from '@tollgate/telemetry';
 import { TRACER_NAME } from './messaging.constants';
 import type { MessagingSystem } from '@tollgate/telemetry';
 
@@ -48,14 +48,6 @@ export function buildOutgoingMessage<C extends EventContract>(contract: C, event
   return { topic: contract.topic, key: valid.tenantId, value: JSON.stringify(valid), headers };
 }
 
-/** The active span is this process's own and its sampler dropped it (not a remote parent's context). */
-function unsampledLocalSpan(ctx: Context): boolean {
-  const span = trace.getSpan(ctx);
-  if (span === undefined || span.isRecording()) return false;
-  const spanContext = span.spanContext();
-  return spanContext.isRemote !== true && (spanContext.traceFlags & TraceFlags.SAMPLED) === 0;
-}
-
 /**
  * What both transports' publishers share: the `send {topic}` producer span, validation, and a
  * close() that waits for sends in flight before the transport lets go of its connection.
@@ -74,7 +66,7 @@ export abstract class TransportPublisher implements EventPublisher {
   async publish<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new Error(`cannot publish to ${contract.topic}: the event publisher is closed (the application is shutting down)`);
     const parent = context.active();
-    if (unsampledLocalSpan(parent)) {
+    if (isUnsampledLocalSpan(trace.getSpan(parent))) {
       // An unsampled call (most: the chart samples 10%) gets no producer span. The sampler already
       // dropped this trace here, and would drop the child too (parent-based sampling follows the
       // parent, trace-id-ratio decides the same for the same trace id); starting one only gave the

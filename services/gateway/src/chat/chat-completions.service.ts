@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { Attributes, Span } from '@opentelemetry/api';
+import type { Attributes, Span, SpanOptions } from '@opentelemetry/api';
 import type { Caller } from '@tollgate/platform';
 import type { ChatMessage, Deployment, ProviderChatRequest, ProviderStreamEvent, ProviderUsage } from '@tollgate/providers';
 import {
@@ -32,6 +32,7 @@ import {
   AttributeSets,
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   genAiMetrics,
+  startActiveChildSpan,
   tollgateTracer,
 } from '@tollgate/telemetry';
 import { BudgetAdmission } from '../budgets';
@@ -270,21 +271,25 @@ export class ChatCompletionsService {
   private async inSpan<T>(call: ChatCall, plan: RoutePlan, callId: string, stream: boolean, run: (span: Span, facts: CallFacts & { startMark: number; promptTokens: number; budget?: CallBudget }) => Promise<T>): Promise<T> {
     const { request, caller } = call;
     const maxTokens = request.max_completion_tokens ?? request.max_tokens;
-    const attributes: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-      [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
-      [ATTR_GEN_AI_REQUEST_STREAM]: stream,
-      [ATTR_TOLLGATE_CALL_ID]: callId,
-      [ATTR_TOLLGATE_TENANT_ID]: caller.tenantId,
-      [ATTR_TOLLGATE_API_KEY_ID]: caller.apiKeyId,
-      [ATTR_TOLLGATE_ROUTE_RULE]: plan.decision.rule ?? 'none',
-      [ATTR_TOLLGATE_ROUTE_REASON]: plan.decision.reason ?? '',
+    const spanOptions = (): SpanOptions => {
+      const attributes: Attributes = {
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
+        [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+        [ATTR_GEN_AI_REQUEST_STREAM]: stream,
+        [ATTR_TOLLGATE_CALL_ID]: callId,
+        [ATTR_TOLLGATE_TENANT_ID]: caller.tenantId,
+        [ATTR_TOLLGATE_API_KEY_ID]: caller.apiKeyId,
+        [ATTR_TOLLGATE_ROUTE_RULE]: plan.decision.rule ?? 'none',
+        [ATTR_TOLLGATE_ROUTE_REASON]: plan.decision.reason ?? '',
+      };
+      if (plan.candidates[0]) attributes[ATTR_GEN_AI_PROVIDER_NAME] = plan.candidates[0].provider;
+      if (maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
+      if (request.temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+      if (call.attribution.agentId) attributes[ATTR_TOLLGATE_AGENT_ID] = call.attribution.agentId;
+      return { kind: SpanKind.CLIENT, attributes };
     };
-    if (plan.candidates[0]) attributes[ATTR_GEN_AI_PROVIDER_NAME] = plan.candidates[0].provider;
-    if (maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
-    if (request.temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
-    if (call.attribution.agentId) attributes[ATTR_TOLLGATE_AGENT_ID] = call.attribution.agentId;
-    return tollgateTracer().startActiveSpan(`chat ${request.model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    // The GenAI span, unless the HTTP server span it would be a child of was not sampled (see startActiveChildSpan).
+    return startActiveChildSpan(tollgateTracer(), `chat ${request.model}`, spanOptions, async (span) => {
       const prompt = request.messages.map((m) => ({ role: m.role, text: messageText(m) }));
       const facts: CallFacts & { startMark: number; promptTokens: number; budget?: CallBudget } = {
         ...startCallFacts({

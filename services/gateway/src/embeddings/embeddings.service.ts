@@ -13,6 +13,7 @@ import {
   ATTR_TOLLGATE_TENANT_ID,
   GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS,
   genAiMetrics,
+  startActiveChildSpan,
   tollgateTracer,
 } from '@tollgate/telemetry';
 import { BudgetAdmission } from '../budgets';
@@ -45,9 +46,10 @@ export class EmbeddingsService {
     const promptTokens = this.router.estimatePromptTokens(prompt.map((p) => ({ role: 'user', content: p.text })));
     const plan = this.router.plan({ caller, requestedModel: request.model, operation: 'embeddings', promptTokens });
     const callId = newCallId();
-    return tollgateTracer().startActiveSpan(
+    return startActiveChildSpan(
+      tollgateTracer(),
       `embeddings ${request.model}`,
-      { kind: SpanKind.CLIENT, attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS, [ATTR_GEN_AI_REQUEST_MODEL]: request.model, [ATTR_TOLLGATE_CALL_ID]: callId, [ATTR_TOLLGATE_TENANT_ID]: caller.tenantId } },
+      () => ({ kind: SpanKind.CLIENT, attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS, [ATTR_GEN_AI_REQUEST_MODEL]: request.model, [ATTR_TOLLGATE_CALL_ID]: callId, [ATTR_TOLLGATE_TENANT_ID]: caller.tenantId } }),
       async (span) => {
         const start = performance.now();
         const facts: CallFacts = startCallFacts({
