@@ -16,6 +16,11 @@ export interface PublishOptions {
    * (bench:gateway profiles).
    */
   validate?: boolean;
+  /**
+   * The trace context the event belongs to (default: the active one). An outbox that publishes
+   * later hands in the context it kept, instead of making it active around the call.
+   */
+  context?: Context;
 }
 
 export interface EventPublisher {
@@ -65,7 +70,7 @@ export abstract class TransportPublisher implements EventPublisher {
 
   async publish<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new Error(`cannot publish to ${contract.topic}: the event publisher is closed (the application is shutting down)`);
-    const parent = context.active();
+    const parent = options.context ?? context.active();
     if (isUnsampledLocalSpan(trace.getSpan(parent))) {
       // An unsampled call (most: the chart samples 10%) gets no producer span. The sampler already
       // dropped this trace here, and would drop the child too (parent-based sampling follows the

@@ -142,6 +142,18 @@ describe('TransportPublisher producer spans', () => {
     expect({ fresh: spanId !== SPAN_ID, flags }).toEqual({ fresh: true, flags: '00' });
   });
 
+  it('publishes in the context it is handed instead of the active one (an outbox publishing later)', async () => {
+    const publisher = new CapturingPublisher();
+    const unsampledRemote = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.NONE, isRemote: true });
+    const call = trace.getTracer('spec').startSpan('chat m', {}, unsampledRemote);
+    const sampled = trace.getTracer('spec').startSpan('another call');
+    // Published while another call's span is active, for the call it belongs to.
+    await context.with(trace.setSpan(ROOT_CONTEXT, sampled), () => publisher.publish(LlmCallV1, llmCallEvent(), { context: trace.setSpan(unsampledRemote, call) }));
+    sampled.end();
+    expect(publisher.sent[0].headers['traceparent']).toBe(`00-${TRACE_ID}-${call.spanContext().spanId}-00`);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['another call']);
+  });
+
   it('starts a span for an event published outside any trace (it may be sampled as a root)', async () => {
     const publisher = new CapturingPublisher();
     await publisher.publish(LlmCallV1, llmCallEvent());

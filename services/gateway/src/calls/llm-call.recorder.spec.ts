@@ -1,5 +1,7 @@
+import { ROOT_CONTEXT, context, createContextKey } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { EventContract } from '@tollgate/contracts';
-import type { EventPublisher } from '@tollgate/messaging';
+import type { EventPublisher, PublishOptions } from '@tollgate/messaging';
 import { expectEventually, llmCallEvent } from '@tollgate/testing';
 import type { GatewayConfig } from '../config/gateway.config';
 import { LlmCallRecorder } from './llm-call.recorder';
@@ -10,8 +12,10 @@ class SwitchableBus implements EventPublisher {
   readonly accepted: string[] = [];
   refused = 0;
   readonly refusedAt: number[] = [];
+  readonly options: PublishOptions[] = [];
 
-  async publish<C extends EventContract>(_contract: C, event: unknown): Promise<void> {
+  async publish<C extends EventContract>(_contract: C, event: unknown, options: PublishOptions = {}): Promise<void> {
+    this.options.push(options);
     await Promise.resolve();
     if (!this.up) {
       this.refused += 1;
@@ -33,6 +37,24 @@ describe('LlmCallRecorder', () => {
     expect(bus.accepted).toEqual([]); // nothing happened synchronously
     await recorder.whenDrained();
     expect(bus.accepted).toEqual([event.callId]);
+  });
+
+  it('publishes each event in the trace context of the call that recorded it', async () => {
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+    try {
+      const CALL = createContextKey('call');
+      const bus = new SwitchableBus();
+      const recorder = new LlmCallRecorder(bus, config(10));
+      const events = [llmCallEvent(), llmCallEvent(), llmCallEvent()];
+      // Recorded from three calls' contexts, published later from the drain loop (outside them).
+      events.forEach((event, i) => context.with(ROOT_CONTEXT.setValue(CALL, `call-${i}`), () => recorder.record(event)));
+      await recorder.whenDrained();
+      expect(bus.accepted).toEqual(events.map((e) => e.callId));
+      expect(bus.options.map((o) => o.context?.getValue(CALL))).toEqual(['call-0', 'call-1', 'call-2']);
+    } finally {
+      context.disable();
+    }
   });
 
   it('keeps events in order while the bus is down and delivers all of them when it returns', async () => {

@@ -106,7 +106,7 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
         // Not validated here (PublishOptions.validate): the event is built from typed, checked
         // facts, its consumers validate on delivery and dead-letter what fails, and a refusal here
         // would have no better place to go than the retry loop below.
-        const results = await Promise.allSettled(batch.map((p) => otelContext.with(p.context, () => this.publisher.publish(LlmCallV1, p.event, { validate: false }))));
+        const results = await Promise.allSettled(batch.map((p) => this.publisher.publish(LlmCallV1, p.event, { validate: false, context: p.context })));
         const failed = batch.filter((_, i) => results[i].status === 'rejected');
         this.inFlight = 0;
         this.queue.unshift(...failed);
