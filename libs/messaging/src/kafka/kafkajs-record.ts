@@ -1,3 +1,4 @@
+import Module from 'node:module';
 import { kafkajsEncoder } from './kafkajs-encoder';
 
 /**
@@ -13,7 +14,6 @@ import { kafkajsEncoder } from './kafkajs-encoder';
 
 const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0';
 const PRODUCE_REQUEST_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request';
-const INSTALLED = Symbol.for('tollgate.kafkajs.recordEncoder');
 
 type HeaderValue = string | Buffer | null | undefined;
 
@@ -32,8 +32,6 @@ export interface EncodedRecord {
   offset: number;
   readonly buffer: Buffer;
 }
-
-type RecordEncoder = ((record: KafkaRecordInput) => EncodedRecord) & { [INSTALLED]?: true };
 
 /** kafkajs' Encoder.prototype, looked up once (a require per record cost more than the encoding). */
 let encoderPrototype: object | undefined;
@@ -62,12 +60,12 @@ interface Field {
   length: number;
 }
 
-/** The field of a string, Buffer or null; undefined for other values (kafkajs' own encoder decides what they become). */
-function field(value: unknown): Field | undefined {
+/** The field of a string, Buffer or null. kafkajs fails on other values too (Buffer.byteLength throws), only less clearly. */
+function field(value: unknown, what: string): Field {
   if (value === null || value === undefined) return { data: null, length: -1 };
   if (typeof value === 'string') return { data: value, length: Buffer.byteLength(value, 'utf8') };
   if (Buffer.isBuffer(value)) return { data: value, length: value.length };
-  return undefined;
+  throw new TypeError(`a Kafka message's ${what} must be a string, a Buffer or null; got ${typeof value}`);
 }
 
 function sizeOfField(f: Field): number {
@@ -91,28 +89,45 @@ function writeField(buf: Buffer, offset: number, f: Field): number {
 }
 
 /**
- * The bytes of one record (Kafka's v2 record format), as kafkajs' record/v0 writes them; undefined
- * for what this leaves to kafkajs: a timestamp delta beyond 32 bits or given as a Long, a key,
- * value or header that is not a string, Buffer or null.
+ * The zig-zag varlong bytes of a timestamp delta beyond 32 bits (a number, a bigint or kafkajs'
+ * Long, whose `value` is a bigint), as kafkajs' writeVarLong writes them. Timestamps a few weeks
+ * apart in one batch; rare, so not on the fast path.
  */
-export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord | undefined {
+function varLong(value: unknown): Buffer {
+  let long: bigint;
+  if (typeof value === 'bigint') long = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) long = BigInt(value);
+  else if (typeof value === 'object' && value !== null && typeof (value as { value?: unknown }).value === 'bigint') long = (value as { value: bigint }).value;
+  else throw new TypeError(`a Kafka record's timestamp delta must be an integer; got ${String(value)}`);
+  long = BigInt.asIntN(64, long);
+  let zigZagged = BigInt.asUintN(64, (long << 1n) ^ (long >> 63n));
+  const bytes: number[] = [];
+  while (zigZagged >= 0x80n) {
+    bytes.push(Number(zigZagged & 0x7fn) | 0x80);
+    zigZagged >>= 7n;
+  }
+  bytes.push(Number(zigZagged));
+  return Buffer.from(bytes);
+}
+
+/** The bytes of one record (Kafka's v2 record format), as kafkajs' record/v0 writes them. */
+export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord {
   const offsetDelta = record.offsetDelta ?? 0;
   const timestampDelta = record.timestampDelta ?? 0;
-  if (!smallInt(timestampDelta) || !smallInt(offsetDelta)) return undefined;
-  const key = field(record.key);
-  const value = field(record.value);
-  if (key === undefined || value === undefined) return undefined;
+  if (!smallInt(offsetDelta)) throw new TypeError(`a Kafka record's offset delta must be a 32-bit integer; got ${String(offsetDelta)}`);
+  const longTimestamp = smallInt(timestampDelta) ? undefined : varLong(timestampDelta);
+  const key = field(record.key, 'key');
+  const value = field(record.value, 'value');
   const headers: Field[] = [];
   const headerObject = record.headers ?? {};
   for (const name of Object.keys(headerObject)) {
     const headerValue = headerObject[name];
     for (const v of Array.isArray(headerValue) ? headerValue : [headerValue]) {
-      const encoded = field(v);
-      if (encoded === undefined) return undefined;
-      headers.push({ data: name, length: Buffer.byteLength(name, 'utf8') }, encoded);
+      headers.push({ data: name, length: Buffer.byteLength(name, 'utf8') }, field(v, `header ${name}`));
     }
   }
-  let body = 1 + sizeOfUVarInt(zigZag(timestampDelta)) + sizeOfUVarInt(zigZag(offsetDelta)) + sizeOfField(key) + sizeOfField(value) + sizeOfUVarInt(zigZag(headers.length / 2));
+  const timestampSize = longTimestamp?.length ?? sizeOfUVarInt(zigZag(timestampDelta as number));
+  let body = 1 + timestampSize + sizeOfUVarInt(zigZag(offsetDelta)) + sizeOfField(key) + sizeOfField(value) + sizeOfUVarInt(zigZag(headers.length / 2));
   for (const h of headers) body += sizeOfField(h);
   const size = sizeOfUVarInt(zigZag(body)) + body;
 
@@ -120,7 +135,7 @@ export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord | und
   const buf = Buffer.allocUnsafe(size);
   let offset = writeUVarInt(buf, 0, zigZag(body));
   buf[offset++] = 0; // attributes: none used
-  offset = writeUVarInt(buf, offset, zigZag(timestampDelta));
+  offset = longTimestamp ? offset + longTimestamp.copy(buf, offset) : writeUVarInt(buf, offset, zigZag(timestampDelta as number));
   offset = writeUVarInt(buf, offset, zigZag(offsetDelta));
   offset = writeField(buf, offset, key);
   offset = writeField(buf, offset, value);
@@ -139,26 +154,22 @@ export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord | und
 export type KafkajsRecordInstall = 'installed' | 'already' | 'too-late';
 
 /**
- * Makes kafkajs' produce request encode records with encodeKafkaRecord (kafkajs' own encoder for
- * what that leaves). kafkajs' produce request takes its record encoder when it is first required,
- * at the first produce; `too-late` after that (kafkajs then keeps its own: the same bytes, slower).
- * `cache`, `resolve` and `load` are Node's require cache, resolver and require: parameters so
- * that a test can hand in its own.
+ * Puts encodeKafkaRecord in Node's require cache under kafkajs' record encoder path, before
+ * kafkajs' produce request first requires it (at the first produce); `too-late` once either is
+ * loaded (kafkajs then keeps its own: the same bytes, slower). kafkajs' own module is never
+ * loaded: a require hook such as OpenTelemetry's (require-in-the-middle) keeps the exports of
+ * every module it saw, and would hand the produce request the original whatever the cache says.
+ * `cache` and `resolve` are Node's require cache and resolver: parameters so that a test can
+ * hand in its own.
  */
-export function installKafkajsRecordEncoder(
-  cache: NodeJS.Dict<NodeJS.Module> = require.cache,
-  resolve: (id: string) => string = require.resolve,
-  load: (path: string) => unknown = require,
-): KafkajsRecordInstall {
+export function installKafkajsRecordEncoder(cache: NodeJS.Dict<NodeJS.Module> = require.cache, resolve: (id: string) => string = require.resolve): KafkajsRecordInstall {
   const recordPath = resolve(RECORD_MODULE);
-  if ((cache[recordPath]?.exports as RecordEncoder | undefined)?.[INSTALLED]) return 'already';
-  if (cache[resolve(PRODUCE_REQUEST_MODULE)] !== undefined) return 'too-late';
-  // kafkajs' own record encoder, kept for what the fast one leaves (loading it puts it in the cache).
-  const original = load(recordPath) as (record: KafkaRecordInput) => EncodedRecord;
-  const module = cache[recordPath];
-  if (module === undefined) return 'too-late';
-  const encode: RecordEncoder = (record) => encodeKafkaRecord(record) ?? original(record);
-  encode[INSTALLED] = true;
-  module.exports = encode;
+  if (cache[recordPath]?.exports === encodeKafkaRecord) return 'already';
+  if (cache[recordPath] !== undefined || cache[resolve(PRODUCE_REQUEST_MODULE)] !== undefined) return 'too-late';
+  const replacement = new Module(recordPath);
+  replacement.filename = recordPath;
+  replacement.loaded = true;
+  replacement.exports = encodeKafkaRecord;
+  cache[recordPath] = replacement;
   return 'installed';
 }
