@@ -12,3 +12,4 @@ export { validateEvent, assertEvent, EventValidationError, type ValidationResult
 export type { OpenAiErrorBody, OpenAiErrorType } from './http/openai-error';
 export type { CostLogDto, CostLogPageDto } from './http/cost-log.dto';
 export { newUlid } from './ids';
+export { isoTimestamp } from './timestamps';

@@ -1,4 +1,4 @@
-import { newUlid } from '@tollgate/contracts';
+import { isoTimestamp, newUlid } from '@tollgate/contracts';
 import { trace } from '@opentelemetry/api';
 import type { LlmCallAttempt, LlmCallOutcome, LlmCallV1, RouteDecision } from '@tollgate/contracts';
 import type { Caller } from '@tollgate/platform';
@@ -75,7 +75,7 @@ export function buildLlmCallEvent(f: CallFacts): LlmCallV1 {
     id: newUlid(),
     type: 'llm.call',
     version: 1,
-    occurredAt: new Date().toISOString(),
+    occurredAt: isoTimestamp(Date.now()),
     tenantId: caller.tenantId,
     callId: f.callId,
     requestId: f.requestId,
@@ -94,7 +94,7 @@ export function buildLlmCallEvent(f: CallFacts): LlmCallV1 {
     providerCostUsd: f.providerCostUsd,
     responseModel: f.responseModel,
     finishReasons: f.finishReasons,
-    startedAt: f.startedAt.toISOString(),
+    startedAt: isoTimestamp(f.startedAt.getTime()),
     latencyMs: f.latencyMs,
     timeToFirstTokenMs: f.timeToFirstTokenMs,
     outcome: f.outcome,
