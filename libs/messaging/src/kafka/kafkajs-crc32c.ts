@@ -1,4 +1,5 @@
-import Module from 'node:module';
+import { replaceKafkajsModule } from './kafkajs-module';
+import type { KafkajsModuleInstall } from './kafkajs-module';
 
 /**
  * Every record batch kafkajs produces carries a CRC-32C of the whole batch, and kafkajs computes it
@@ -26,21 +27,11 @@ export function kafkaCrc32c(buffer: Uint8Array): number {
   return crc32cLibrary.buf(buffer) >>> 0;
 }
 
-export type KafkajsCrcInstall = 'installed' | 'already' | 'too-late';
-
 /**
- * Puts kafkaCrc32c in place of kafkajs' CRC-32C module. `too-late` when kafkajs already loaded its
- * record batch code (it then keeps its own sum: the same result, slower). `cache` is Node's require
- * cache; a parameter so that a test can hand in its own.
+ * Puts kafkaCrc32c in place of kafkajs' CRC-32C module, before kafkajs' record batch code first
+ * requires it (see replaceKafkajsModule). `too-late` once that code is loaded: kafkajs then keeps
+ * its own sum, the same result, slower.
  */
-export function installKafkajsCrc32c(cache: NodeJS.Dict<NodeJS.Module> = require.cache, resolve: (id: string) => string = require.resolve): KafkajsCrcInstall {
-  const crcPath = resolve(CRC_MODULE);
-  if (cache[crcPath]?.exports === kafkaCrc32c) return 'already';
-  if (cache[crcPath] !== undefined || cache[resolve(RECORD_BATCH_MODULE)] !== undefined) return 'too-late';
-  const replacement = new Module(crcPath);
-  replacement.filename = crcPath;
-  replacement.loaded = true;
-  replacement.exports = kafkaCrc32c;
-  cache[crcPath] = replacement;
-  return 'installed';
+export function installKafkajsCrc32c(cache?: NodeJS.Dict<NodeJS.Module>, resolve?: (id: string) => string): KafkajsModuleInstall {
+  return replaceKafkajsModule(CRC_MODULE, kafkaCrc32c, [RECORD_BATCH_MODULE], cache, resolve);
 }

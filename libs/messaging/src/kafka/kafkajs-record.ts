@@ -1,5 +1,6 @@
-import Module from 'node:module';
 import { kafkajsEncoder } from './kafkajs-encoder';
+import { replaceKafkajsModule } from './kafkajs-module';
+import type { KafkajsModuleInstall } from './kafkajs-module';
 
 /**
  * kafkajs 2.2.4 builds each record of a Produce request from 1 + 2 × headers Encoders, each
@@ -151,25 +152,11 @@ export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord {
   return encoder;
 }
 
-export type KafkajsRecordInstall = 'installed' | 'already' | 'too-late';
-
 /**
- * Puts encodeKafkaRecord in Node's require cache under kafkajs' record encoder path, before
- * kafkajs' produce request first requires it (at the first produce); `too-late` once either is
- * loaded (kafkajs then keeps its own: the same bytes, slower). kafkajs' own module is never
- * loaded: a require hook such as OpenTelemetry's (require-in-the-middle) keeps the exports of
- * every module it saw, and would hand the produce request the original whatever the cache says.
- * `cache` and `resolve` are Node's require cache and resolver: parameters so that a test can
- * hand in its own.
+ * Makes kafkajs' produce request encode records with encodeKafkaRecord: put in the require cache
+ * before the produce request first requires kafkajs' own (at the first produce; see
+ * replaceKafkajsModule). `too-late` afterwards: kafkajs then keeps its own, the same bytes, slower.
  */
-export function installKafkajsRecordEncoder(cache: NodeJS.Dict<NodeJS.Module> = require.cache, resolve: (id: string) => string = require.resolve): KafkajsRecordInstall {
-  const recordPath = resolve(RECORD_MODULE);
-  if (cache[recordPath]?.exports === encodeKafkaRecord) return 'already';
-  if (cache[recordPath] !== undefined || cache[resolve(PRODUCE_REQUEST_MODULE)] !== undefined) return 'too-late';
-  const replacement = new Module(recordPath);
-  replacement.filename = recordPath;
-  replacement.loaded = true;
-  replacement.exports = encodeKafkaRecord;
-  cache[recordPath] = replacement;
-  return 'installed';
+export function installKafkajsRecordEncoder(cache?: NodeJS.Dict<NodeJS.Module>, resolve?: (id: string) => string): KafkajsModuleInstall {
+  return replaceKafkajsModule(RECORD_MODULE, encodeKafkaRecord, [PRODUCE_REQUEST_MODULE], cache, resolve);
 }
