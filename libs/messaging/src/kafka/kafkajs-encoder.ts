@@ -1,3 +1,5 @@
+import { isInt32, sizeOfUVarInt32, writeUVarInt32, zigZag32 } from './kafka-varint';
+
 /**
  * kafkajs 2.2.4 (its last release) encodes every varint of a record through a fresh array and a
  * `Buffer.from` of it, every varlong (each record's timestamp delta) through half a dozen `Long`
@@ -25,18 +27,6 @@ interface EncoderClass {
 }
 
 const PATCHED = Symbol.for('tollgate.kafkajs.encoderPatched');
-const INT32_MIN = -2_147_483_648;
-const INT32_MAX = 2_147_483_647;
-
-/** A varlong whose value fits 32 bits: its zig-zag form fits an unsigned 32-bit integer, no Long needed. */
-function smallLong(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX;
-}
-
-/** Zig-zag of a 32-bit signed value as an unsigned 32-bit number (what Long's 64-bit zig-zag gives for it). */
-function zigZag32(value: number): number {
-  return ((value << 1) ^ (value >> 31)) >>> 0;
-}
 
 /** The kafkajs Encoder class, as its protocol modules require it. */
 export function kafkajsEncoder(): EncoderClass {
@@ -63,32 +53,17 @@ export function patchKafkajsEncoder(): boolean {
   // The same loop as kafkajs' (LEB128 of the low 32 bits), written into the buffer.
   proto.writeUVarInt = function writeUVarInt(this: EncoderLike, value: number): EncoderLike {
     this.ensureAvailable(5);
-    const buf = this.buf;
-    let offset = this.offset;
-    while ((value & 0xffffff80) !== 0) {
-      buf[offset++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
-    }
-    buf[offset++] = value & 0x7f;
-    this.offset = offset;
+    this.offset = writeUVarInt32(this.buf, this.offset, value);
     return this;
   };
 
+  // A varlong whose value fits 32 bits: its zig-zag form fits an unsigned 32-bit integer, no Long needed.
   proto.writeVarLong = function writeVarLong(this: EncoderLike, value: unknown): EncoderLike {
-    if (!smallLong(value)) return originalWriteVarLong.call(this, value);
+    if (!isInt32(value)) return originalWriteVarLong.call(this, value);
     return this.writeUVarInt(zigZag32(value));
   };
 
-  Encoder.sizeOfVarLong = (value: unknown): number => {
-    if (!smallLong(value)) return originalSizeOfVarLong(value);
-    let encoded = zigZag32(value);
-    let bytes = 1;
-    while (encoded >= 0x80) {
-      bytes += 1;
-      encoded = Math.floor(encoded / 128);
-    }
-    return bytes;
-  };
+  Encoder.sizeOfVarLong = (value: unknown): number => (isInt32(value) ? sizeOfUVarInt32(zigZag32(value)) : originalSizeOfVarLong(value));
 
   proto[PATCHED] = true;
   return true;

@@ -1,3 +1,4 @@
+import { isInt32, sizeOfUVarInt32, writeUVarInt32, zigZag32 } from './kafka-varint';
 import { kafkajsEncoder } from './kafkajs-encoder';
 import { replaceKafkajsModule } from './kafkajs-module';
 import type { KafkajsModuleInstall } from './kafkajs-module';
@@ -37,24 +38,6 @@ export interface EncodedRecord {
 /** kafkajs' Encoder.prototype, looked up once (a require per record cost more than the encoding). */
 let encoderPrototype: object | undefined;
 
-/** Zig-zag of a 32-bit signed integer, as an unsigned 32-bit number (kafkajs' encodeZigZag). */
-function zigZag(value: number): number {
-  return ((value << 1) ^ (value >> 31)) >>> 0;
-}
-
-function sizeOfUVarInt(value: number): number {
-  let bytes = 1;
-  while (value >= 0x80) {
-    bytes += 1;
-    value = Math.floor(value / 128);
-  }
-  return bytes;
-}
-
-function smallInt(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= -2_147_483_648 && value <= 2_147_483_647;
-}
-
 /** A bytes field as kafkajs writes it (writeVarIntBytes / writeVarIntString): null is length -1, a string its UTF-8. */
 interface Field {
   data: Buffer | string | null;
@@ -70,20 +53,11 @@ function field(value: unknown, what: string): Field {
 }
 
 function sizeOfField(f: Field): number {
-  return f.data === null ? 1 : sizeOfUVarInt(zigZag(f.length)) + f.length;
-}
-
-function writeUVarInt(buf: Buffer, offset: number, value: number): number {
-  while ((value & 0xffffff80) !== 0) {
-    buf[offset++] = (value & 0x7f) | 0x80;
-    value >>>= 7;
-  }
-  buf[offset++] = value & 0x7f;
-  return offset;
+  return f.data === null ? 1 : sizeOfUVarInt32(zigZag32(f.length)) + f.length;
 }
 
 function writeField(buf: Buffer, offset: number, f: Field): number {
-  offset = writeUVarInt(buf, offset, zigZag(f.length));
+  offset = writeUVarInt32(buf, offset, zigZag32(f.length));
   if (f.data === null) return offset;
   if (typeof f.data === 'string') return offset + buf.write(f.data, offset, f.length, 'utf8');
   return offset + f.data.copy(buf, offset);
@@ -115,8 +89,8 @@ function varLong(value: unknown): Buffer {
 export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord {
   const offsetDelta = record.offsetDelta ?? 0;
   const timestampDelta = record.timestampDelta ?? 0;
-  if (!smallInt(offsetDelta)) throw new TypeError(`a Kafka record's offset delta must be a 32-bit integer; got ${String(offsetDelta)}`);
-  const longTimestamp = smallInt(timestampDelta) ? undefined : varLong(timestampDelta);
+  if (!isInt32(offsetDelta)) throw new TypeError(`a Kafka record's offset delta must be a 32-bit integer; got ${String(offsetDelta)}`);
+  const longTimestamp = isInt32(timestampDelta) ? undefined : varLong(timestampDelta);
   const key = field(record.key, 'key');
   const value = field(record.value, 'value');
   const headers: Field[] = [];
@@ -127,20 +101,20 @@ export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord {
       headers.push({ data: name, length: Buffer.byteLength(name, 'utf8') }, field(v, `header ${name}`));
     }
   }
-  const timestampSize = longTimestamp?.length ?? sizeOfUVarInt(zigZag(timestampDelta as number));
-  let body = 1 + timestampSize + sizeOfUVarInt(zigZag(offsetDelta)) + sizeOfField(key) + sizeOfField(value) + sizeOfUVarInt(zigZag(headers.length / 2));
+  const timestampSize = longTimestamp?.length ?? sizeOfUVarInt32(zigZag32(timestampDelta as number));
+  let body = 1 + timestampSize + sizeOfUVarInt32(zigZag32(offsetDelta)) + sizeOfField(key) + sizeOfField(value) + sizeOfUVarInt32(zigZag32(headers.length / 2));
   for (const h of headers) body += sizeOfField(h);
-  const size = sizeOfUVarInt(zigZag(body)) + body;
+  const size = sizeOfUVarInt32(zigZag32(body)) + body;
 
   // allocUnsafe: every byte is written below (the spec checks the length and the bytes).
   const buf = Buffer.allocUnsafe(size);
-  let offset = writeUVarInt(buf, 0, zigZag(body));
+  let offset = writeUVarInt32(buf, 0, zigZag32(body));
   buf[offset++] = 0; // attributes: none used
-  offset = longTimestamp ? offset + longTimestamp.copy(buf, offset) : writeUVarInt(buf, offset, zigZag(timestampDelta as number));
-  offset = writeUVarInt(buf, offset, zigZag(offsetDelta));
+  offset = longTimestamp ? offset + longTimestamp.copy(buf, offset) : writeUVarInt32(buf, offset, zigZag32(timestampDelta as number));
+  offset = writeUVarInt32(buf, offset, zigZag32(offsetDelta));
   offset = writeField(buf, offset, key);
   offset = writeField(buf, offset, value);
-  offset = writeUVarInt(buf, offset, zigZag(headers.length / 2));
+  offset = writeUVarInt32(buf, offset, zigZag32(headers.length / 2));
   for (const h of headers) offset = writeField(buf, offset, h);
   if (offset !== size) throw new Error(`kafka record encoding wrote ${offset} of ${size} bytes`);
 
