@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { ulid } from 'ulid';
 import { summarizeCpuProfile } from './cpu-profile';
+import { HeldRateSearch, runSearchesInTurn } from './held-rate-search';
 import {
   cpuSeconds,
   descendantsCpuSeconds,
@@ -23,7 +24,7 @@ import {
 import type { BenchProcess } from './processes';
 import type { GeneratorMessage, LoadJob, LoadResult } from './protocol';
 import { describeMachine, latencyVerdicts, renderLatencySection, renderSoakSection, rssTrend, writeSection } from './report';
-import type { FixedRateRun, HeldRateProbe, LatencyRun, TargetName, TargetReport } from './report';
+import type { FixedRateRun, LatencyRun, TargetName, TargetReport } from './report';
 
 /**
  * `npm run bench:gateway`: the gateway's overhead against a floor proxy and the upstream itself,
@@ -152,7 +153,7 @@ function parseOptions(argv: string[]): Options | undefined {
     warmupSeconds: positive('warmup', values.warmup, quick ? 0.5 : 2),
     initialWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 10),
     searchSeconds: positive('search-duration', values['search-duration'], quick ? 1.5 : 3),
-    searchProbes: quick ? 3 : 7,
+    searchProbes: quick ? 4 : 10,
     streamRate: positive('stream-rate', values['stream-rate'], 100),
     otel: values.otel as Options['otel'],
     sampling,
@@ -511,43 +512,22 @@ async function measureFixedRate(generator: LoadGenerator, target: Target, rate: 
 }
 
 /**
- * Steps up from the highest fixed rate held (×1.5) until a rate is missed, then bisects, within
- * options.searchProbes probes. Starting from the highest rate held, not below the first miss,
- * keeps one noisy fixed-rate window from capping the search.
+ * The highest rate each target holds (see HeldRateSearch), the targets' searches run in turn, one
+ * probe each per round, so that all of them see the same stretch of this shared machine.
  */
-async function searchHighestHeld(
-  generator: LoadGenerator,
-  target: Target,
-  fixed: FixedRateRun[],
-  options: Options,
-): Promise<Pick<TargetReport, 'maxHeld' | 'maxHeldIsLowerBound' | 'probes'>> {
-  let low = Math.max(0, ...fixed.filter((run) => held(run.result)).map((run) => run.rate));
-  const misses = fixed.filter((run) => run.rate > low && !held(run.result)).map((run) => run.rate);
-  let high = misses.length > 0 ? Math.min(...misses) : undefined;
-  const probes: HeldRateProbe[] = [];
-  const round = (rate: number): number => (rate >= 1000 ? Math.round(rate / 50) * 50 : Math.round(rate / 10) * 10);
-  const probe = async (rate: number): Promise<boolean> => {
+async function searchHighestHeld(generator: LoadGenerator, targets: Target[], reports: Map<TargetName, TargetReport>, options: Options): Promise<void> {
+  const searches = new Map(
+    targets.map((target) => [target, new HeldRateSearch(reports.get(target.name)!.fixed.map((run) => ({ rate: run.rate, held: held(run.result) })), options.searchProbes)]),
+  );
+  const probe = async (target: Target, rate: number): Promise<boolean> => {
     const result = await generator.run(jobFor(target, rate, Math.min(1, options.warmupSeconds), options.searchSeconds, false, options));
     await settle(target.process.pid, SETTLE_MAX_MS);
-    probes.push({ rate, held: held(result), result });
+    reports.get(target.name)!.probes.push({ rate, held: held(result), result });
     log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s (search): ${held(result) ? 'held' : 'missed'}, ${summary(result)}`);
     return held(result);
   };
-  let budget = options.searchProbes;
-  while (high === undefined && budget > 0 && !target.process.hasExited()) {
-    budget -= 1;
-    const rate = round(Math.max(low, 100) * 1.5);
-    if (await probe(rate)) low = rate;
-    else high = rate;
-  }
-  while (high !== undefined && budget > 0 && high / Math.max(low, 1) > 1.1 && !target.process.hasExited()) {
-    const rate = round((low + high) / 2);
-    if (rate <= low || rate >= high) break;
-    budget -= 1;
-    if (await probe(rate)) low = rate;
-    else high = rate;
-  }
-  return { maxHeld: low > 0 ? low : undefined, maxHeldIsLowerBound: high === undefined, probes };
+  await runSearchesInTurn(searches, probe, (target) => target.process.hasExited());
+  for (const [target, search] of searches) Object.assign(reports.get(target.name)!, search.outcome());
 }
 
 async function runLatency(options: Options, generator: LoadGenerator, upstream: { process: BenchProcess; origin: string }, gateway: Gateway | string): Promise<void> {
@@ -603,11 +583,8 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
       }
     }
   }
-  log(`highest rate with p99 < ${P99_LIMIT_MS} ms`);
-  for (const target of live()) {
-    const report = reports.get(target.name)!;
-    Object.assign(report, await searchHighestHeld(generator, target, report.fixed, options));
-  }
+  log(`highest rate with p99 < ${P99_LIMIT_MS} ms, the targets' probes in turn`);
+  await searchHighestHeld(generator, live(), reports, options);
   log(`streaming first byte at ${options.streamRate} req/s`);
   // The streaming path (SSE parsing, async iteration) has not run yet: it gets the same unmeasured
   // JIT warm-up the JSON path had before its first rate, or its figure is partly the interpreter's.
