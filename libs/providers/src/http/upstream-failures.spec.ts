@@ -110,6 +110,33 @@ describe('upstream failures', () => {
     expect(error.message).toContain('[redacted]');
   });
 
+  it('classifies a 200 whose body is not JSON as server_error', async () => {
+    upstream.answer(json(200, '<html>gateway timeout</html>'));
+    const error = await failure(provider.complete(request, noAbort()));
+    expect(error).toMatchObject({ errorClass: 'server_error', status: 200 });
+    expect(error.message).toContain('answered with a body that is not JSON');
+  });
+
+  it('reads a JSON answer that arrives in several chunks', async () => {
+    const text = openAiFixture('chat-completion.json');
+    upstream.answer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write(text.slice(0, 10));
+      setImmediate(() => response.write(text.slice(10, 40), () => response.end(text.slice(40))));
+    });
+    const reply = await provider.complete(request, noAbort());
+    expect(reply.content).toBe((JSON.parse(text) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content);
+  });
+
+  it('classifies a connection that dies mid-answer as connection', async () => {
+    upstream.answer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      response.write('{"id":"chatcmpl-cut",', () => response.socket?.destroy());
+    });
+    const error = await failure(provider.complete(request, noAbort()));
+    expect(error).toMatchObject({ errorClass: 'connection', retryable: true });
+  });
+
   it('times out after the deployment’s timeoutMs', async () => {
     upstream.answer(silence);
     const started = Date.now();
