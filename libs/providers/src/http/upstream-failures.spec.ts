@@ -153,6 +153,16 @@ describe('upstream failures', () => {
     expect(error).toMatchObject({ errorClass: 'timeout' });
   });
 
+  it('does not call the upstream for a caller that already gave up', async () => {
+    const before = upstream.requests.length;
+    const controller = new AbortController();
+    controller.abort();
+    const error = await failure(provider.complete(request, { signal: controller.signal }));
+    expect(error.errorClass).toBe('timeout');
+    expect(error.message).toContain('aborted by the caller');
+    expect(upstream.requests.length).toBe(before);
+  });
+
   it('stops when the caller aborts, as a timeout', async () => {
     upstream.answer(silence);
     const controller = new AbortController();

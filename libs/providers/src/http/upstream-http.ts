@@ -159,18 +159,23 @@ export class UpstreamHttp {
    * only collects chunks. Not pool.request(): behind its body stream (a Node Readable) a call's
    * objects outlived young-generation collections. In bench:gateway at 500 req/s about 25 KB per
    * call survived each scavenge and was promoted, which meant scavenges of 6–16 ms and
-   * mark-compacts about once a second. The same floor proxy keeps a few KB per scavenge with
-   * dispatch() and about 1 MB with request() (docs/benchmarks.md, sixth session).
+   * mark-compacts about once a second. The bench's floor proxy kept 4–46 KB per scavenge with
+   * dispatch() and 1–10 MB with request() (docs/benchmarks.md, sixth session).
    */
   private postBuffered(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<BufferedResponse> {
     return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(abortReason(signal));
       let statusCode = 0;
       let responseHeaders: IncomingHttpHeaders = {};
       const chunks: Buffer[] = [];
-      let stopOnAbort: (() => void) | undefined;
-      const settled = (): void => {
-        if (stopOnAbort) signal.removeEventListener('abort', stopOnAbort);
+      let started: Dispatcher.DispatchController | undefined;
+      // Stops the call at once, also while it still waits for a connection (no controller yet:
+      // the promise settles now and the controller is aborted the moment it comes).
+      const stop = (): void => {
+        started?.abort(abortReason(signal));
+        reject(abortReason(signal));
       };
+      signal.addEventListener('abort', stop, { once: true });
       this.pool.dispatch(
         {
           method: 'POST',
@@ -184,8 +189,7 @@ export class UpstreamHttp {
         {
           onRequestStart(controller) {
             if (signal.aborted) return controller.abort(abortReason(signal));
-            stopOnAbort = () => controller.abort(abortReason(signal));
-            signal.addEventListener('abort', stopOnAbort, { once: true });
+            started = controller;
           },
           onResponseStart(_controller, status, received) {
             statusCode = status;
@@ -195,11 +199,11 @@ export class UpstreamHttp {
             chunks.push(chunk);
           },
           onResponseEnd() {
-            settled();
+            signal.removeEventListener('abort', stop);
             resolve({ statusCode, headers: responseHeaders, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
           },
           onResponseError(_controller, error) {
-            settled();
+            signal.removeEventListener('abort', stop);
             reject(error);
           },
         },
