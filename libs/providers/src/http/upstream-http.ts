@@ -1,5 +1,5 @@
-import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { ProviderError } from '../provider';
 import { parseRetryAfter } from './retry-after';
@@ -42,6 +42,11 @@ async function textOrEmpty(body: ResponseBody): Promise<string> {
   }
 }
 
+/** A JSON call's whole-call deadline passed. */
+class DeadlinePassed extends Error {
+  override readonly name = 'TimeoutError';
+}
+
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -67,36 +72,18 @@ export class UpstreamHttp {
 
   /** POSTs JSON and returns the parsed 2xx body; the deployment's timeout bounds the whole call. */
   async postJson(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<unknown> {
-    // Not AbortSignal.timeout(): its timer lives until it fires (120 s by default) whatever became of
-    // the call, and holds the signal and the call's async context (its spans) until then. In
-    // bench:gateway that kept every call of the last two minutes in memory (RSS +4 MB/s at
-    // 500 req/s, then long major GCs). A timer cleared when the call ends frees them at once.
-    // One controller for both reasons to stop, not AbortSignal.any(): a composite signal is tracked
-    // through weak references and cost more per call (bench:gateway --profile) than a listener.
-    // `combined` aborted while `signal` is not means the deadline passed.
-    const abortCall = new AbortController();
-    const combined = abortCall.signal;
-    const onCallerAbort = (): void => abortCall.abort(signal.reason);
-    if (signal.aborted) onCallerAbort();
-    else signal.addEventListener('abort', onCallerAbort, { once: true });
-    const timer = setTimeout(() => abortCall.abort(new DOMException(`no answer within ${this.options.timeoutMs} ms`, 'TimeoutError')), this.options.timeoutMs);
+    let response: BufferedResponse;
     try {
-      let response: BufferedResponse;
-      try {
-        response = await this.postBuffered(path, headers, body, combined);
-      } catch (error) {
-        throw this.transportError(error, signal, combined);
-      }
-      const text = response.body.toString('utf8');
-      if (response.statusCode >= 300) throw this.statusError(response.statusCode, response.headers, text);
-      try {
-        return JSON.parse(text);
-      } catch (error) {
-        throw new ProviderError(`${this.options.label} answered with a body that is not JSON`, 'server_error', { status: response.statusCode, cause: error });
-      }
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onCallerAbort);
+      response = await this.postBuffered(path, headers, body, signal);
+    } catch (error) {
+      throw this.transportError(error, signal, error instanceof DeadlinePassed);
+    }
+    const text = response.body.toString('utf8');
+    if (response.statusCode >= 300) throw this.statusError(response.statusCode, response.headers, text);
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new ProviderError(`${this.options.label} answered with a body that is not JSON`, 'server_error', { status: response.statusCode, cause: error });
     }
   }
 
@@ -169,26 +156,38 @@ export class UpstreamHttp {
       let responseHeaders: IncomingHttpHeaders = {};
       const chunks: Buffer[] = [];
       let started: Dispatcher.DispatchController | undefined;
-      // Stops the call at once, also while it still waits for a connection (no controller yet:
-      // the promise settles now and the controller is aborted the moment it comes).
-      const stop = (): void => {
-        started?.abort(abortReason(signal));
-        reject(abortReason(signal));
+      // The caller's abort and the whole-call deadline both stop the call at once, also while it
+      // still waits for a connection (no controller yet: the promise settles now and the controller
+      // is aborted the moment it comes). Not AbortSignal.timeout() or AbortSignal.any(): the first
+      // keeps its timer (and the call's async context) until it fires, 120 s by default; the second
+      // tracks its sources through weak references and cost more per call (bench:gateway --profile).
+      let stopped: Error | undefined;
+      const settled = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onCallerAbort);
       };
-      signal.addEventListener('abort', stop, { once: true });
+      const stop = (reason: Error): void => {
+        settled();
+        stopped ??= reason;
+        started?.abort(stopped);
+        reject(stopped);
+      };
+      const onCallerAbort = (): void => stop(abortReason(signal));
+      const timer = setTimeout(() => stop(new DeadlinePassed(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+      signal.addEventListener('abort', onCallerAbort, { once: true });
       this.pool.dispatch(
         {
           method: 'POST',
           path: this.pathPrefix + path,
           headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify(body),
-          // The whole-call deadline (postJson's timer) bounds JSON calls, not undici's own timers.
+          // The whole-call deadline above bounds JSON calls, not undici's own timers.
           headersTimeout: null,
           bodyTimeout: null,
         },
         {
           onRequestStart(controller) {
-            if (signal.aborted) return controller.abort(abortReason(signal));
+            if (stopped) return controller.abort(stopped);
             started = controller;
           },
           onResponseStart(_controller, status, received) {
@@ -199,11 +198,11 @@ export class UpstreamHttp {
             chunks.push(chunk);
           },
           onResponseEnd() {
-            signal.removeEventListener('abort', stop);
+            settled();
             resolve({ statusCode, headers: responseHeaders, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
           },
           onResponseError(_controller, error) {
-            signal.removeEventListener('abort', stop);
+            settled();
             reject(error);
           },
         },
@@ -211,12 +210,12 @@ export class UpstreamHttp {
     });
   }
 
-  /** `call`: the signal that stopped the call; aborted while the caller's `signal` is not, it was the deadline. */
-  private transportError(error: unknown, signal: AbortSignal, call?: AbortSignal): ProviderError {
+  /** `deadlinePassed`: the whole-call deadline of a JSON call stopped it. */
+  private transportError(error: unknown, signal: AbortSignal, deadlinePassed = false): ProviderError {
     const { label, timeoutMs } = this.options;
     if (signal.aborted) return new ProviderError(`${label}: the call was aborted by the caller`, 'timeout', { cause: error });
     const code = errorCode(error);
-    if (call?.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    if (deadlinePassed || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new ProviderError(`${label} did not answer within ${timeoutMs} ms`, 'timeout', { cause: error });
     }
     const reason = code ?? (error instanceof Error ? error.message : String(error));
