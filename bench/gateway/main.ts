@@ -75,7 +75,7 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --output <file>         where the tables go (default docs/benchmarks.md); --no-docs to skip
 
 Diagnosis (environment): BENCH_GATEWAY_NODE_FLAGS="--trace-gc" adds node flags to the gateway
-process; BENCH_PROCESS_LOG=/tmp/bench appends each process's output to /tmp/bench.<name>.
+process; BENCH_GATEWAY_ENV="OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64 ..." adds variables to it; BENCH_PROCESS_LOG=/tmp/bench appends each process's output to /tmp/bench.<name>.
 `;
 
 interface Options {
@@ -288,6 +288,17 @@ function otelEnv(mode: Options['otel'], sampling: number, sink: string | undefin
   return { ...sampler, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: sink };
 }
 
+/** BENCH_GATEWAY_ENV="NAME=value NAME=value": variables for the gateway process (diagnosis, e.g. OTEL_BSP_*). */
+function extraGatewayEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of process.env['BENCH_GATEWAY_ENV']?.split(' ').filter(Boolean) ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_GATEWAY_ENV takes NAME=value pairs, got "${pair}"`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
 const temporaryDirs: string[] = [];
 
 /** Publishes the bench tenant's API-key snapshot, as guardrails would, so the gateway can authenticate the bench key. */
@@ -379,6 +390,7 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
       LOG_LEVEL: 'warn',
       ...busEnv,
       ...otelEnv(options.otel, options.sampling, otlpSink),
+      ...extraGatewayEnv(),
     },
   });
   const giveUp = async (reason: string): Promise<string> => {
