@@ -9,7 +9,6 @@ import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { ulid } from 'ulid';
 import { summarizeCpuProfile } from './cpu-profile';
-import { readDeployedNodeFlags } from './deployed-flags';
 import { HeldRateSearch, runSearchesInTurn } from './held-rate-search';
 import {
   cpuSeconds,
@@ -378,9 +377,7 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
   }
   const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
-  // The service's flags as its container runs it (docker/Dockerfile CMD); the all-in-one as npm start runs it.
-  const nodeFlags = options.gateway === 'service' ? readDeployedNodeFlags(REPO_ROOT) : ['--enable-source-maps'];
-  const gateway = spawnNode('gateway', [...nodeFlags, ...profiling, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
+  const gateway = spawnNode('gateway', ['--enable-source-maps', ...profiling, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
     cwd: REPO_ROOT,
     env: {
       ...inheritedEnv(),
@@ -456,7 +453,7 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
   if (gateway.brokers) {
     const events = await llmCallEventsOnBus(gateway.brokers);
     return (
-      `the gateway service as deployed (\`node ${readDeployedNodeFlags(REPO_ROOT).join(' ')} ${GATEWAY_SERVICE_MAIN}\`, built from this tree, its own process) with ` +
+      `the gateway service as deployed (\`node --enable-source-maps ${GATEWAY_SERVICE_MAIN}\`, built from this tree, its own process) with ` +
       `${common}; \`llm.call\` events published over kafkajs to Kafka (the project's Kafka-protocol test broker, in a process of its own; ` +
       `${events === undefined ? 'event count unreadable' : `${events.toLocaleString('en')} events on \`${LLM_CALL_TOPIC}\` at the end`}${costRows ? '' : ', **no event seen within 10 s**'}); ` +
       `its API key from a governance snapshot on the compacted topic, as guardrails publishes it.${profiled}`
