@@ -69,24 +69,25 @@ const COLLECTOR_ONLY_VARIABLES = ['HEADERS', 'CERTIFICATE', 'CLIENT_KEY', 'CLIEN
   `OTEL_EXPORTER_OTLP_TRACES_${name}`,
 ]);
 
+/** Sets each variable, or removes it where the value is undefined. */
+function putEnvironment(values: Iterable<readonly [string, string | undefined]>): void {
+  for (const [name, value] of values) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
+
 /**
  * Runs `build` with these variables set (undefined: removed) and puts the environment back as it
  * was afterwards. For SDK parts that read the environment once, as they are built.
  */
 function withEnvironment<T>(changes: Readonly<Record<string, string | undefined>>, build: () => T): T {
-  const saved = new Map<string, string | undefined>();
-  for (const [name, value] of Object.entries(changes)) {
-    saved.set(name, process.env[name]);
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  const saved = Object.keys(changes).map((name) => [name, process.env[name]] as const);
+  putEnvironment(Object.entries(changes));
   try {
     return build();
   } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    putEnvironment(saved);
   }
 }
 
