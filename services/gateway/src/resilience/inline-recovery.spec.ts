@@ -44,7 +44,10 @@ function setup(config = makeConfig()) {
 
 describe('InlineRecovery', () => {
   beforeAll(() => Logger.overrideLogger(false));
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
 
   it('returns the first success with one attempt recorded', async () => {
     const { recovery } = setup();
@@ -219,6 +222,9 @@ describe('InlineRecovery', () => {
 
   it('does not report a deployment as skipped when other calls open its breaker during the backoff', async () => {
     jest.useFakeTimers();
+    // The backoff is full jitter: pin it to floor(0.5 × 100) = 50 ms, or a draw under 0.01 would make it
+    // 0 ms and the retry would run before the breaker opens (CI saw that once).
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
     const { recovery, breakers } = setup(makeConfig({ attemptsPerDeployment: 2, baseDelayMs: 100, maxDelayMs: 100 }, { failureThreshold: 3 }));
     const first = serverError();
     const { attempt, calls } = scripted({ 'dep-a': [first] });
