@@ -1,9 +1,12 @@
+import { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { Logger } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import OpenAI from 'openai';
-import { tenantWithKey } from '@tollgate/testing';
+import { expectEventually, tenantWithKey } from '@tollgate/testing';
 import { ApiKeyGuard } from '@tollgate/platform';
+import { LlmCallRecorder } from '../src/calls/llm-call.recorder';
 import { startGatewayTestApp } from './support/gateway-test-app';
 
 // POST /v1/chat/completions with a plain JSON body is served ahead of Express (the fast path);
@@ -112,5 +115,41 @@ describe('chat completions fast path', () => {
     const models = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${tenant.key}` } });
     expect(models.status).toBe(200);
     expect(frameworkKeyChecks).toHaveBeenCalledTimes(1);
+  });
+
+  it("writes the answer before the call's event is recorded, and a failing record is logged, not answered with an error", async () => {
+    const order: string[] = [];
+    const endOriginal = ServerResponse.prototype.end;
+    const end = jest.spyOn(ServerResponse.prototype, 'end').mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
+      order.push('answer');
+      return Reflect.apply(endOriginal, this, args) as ServerResponse;
+    });
+    const record = jest.spyOn(app.get(LlmCallRecorder), 'record');
+    record.mockImplementationOnce(() => {
+      order.push('record');
+    });
+    try {
+      expect((await post(chatBody('first the answer'))).status).toBe(200);
+      await expectEventually(() => expect(order).toEqual(['answer', 'record']));
+    } finally {
+      end.mockRestore();
+    }
+
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    record.mockImplementationOnce(() => {
+      throw new Error('recorder broke');
+    });
+    try {
+      const res = await post(chatBody('still answered'));
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe('still answered');
+      await expectEventually(() => expect(logged).toHaveBeenCalledWith(expect.stringContaining('recorder broke')));
+      // The server is still up, and recording works again.
+      expect((await post(chatBody('and after'))).status).toBe(200);
+      await expectEventually(() => expect(record).toHaveBeenCalledTimes(3));
+    } finally {
+      logged.mockRestore();
+      record.mockRestore();
+    }
   });
 });

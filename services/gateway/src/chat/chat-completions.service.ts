@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, Span, SpanOptions } from '@opentelemetry/api';
 import type { Caller } from '@tollgate/platform';
@@ -106,6 +106,8 @@ function estimateTokens(text: string): number {
  */
 @Injectable()
 export class ChatCompletionsService {
+  private readonly logger = new Logger('ChatCompletionsService');
+
   constructor(
     private readonly router: Router,
     private readonly recovery: InlineRecovery,
@@ -313,15 +315,31 @@ export class ChatCompletionsService {
         return await run(span, facts);
       } finally {
         void facts.budget?.finish(facts);
-        facts.latencyMs = performance.now() - facts.startMark;
-        span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, facts.attempts.length);
-        const metricAttributes = chatMetricAttributes(request.model, facts.decision?.provider, facts.responseModel, facts.error?.type);
-        genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, metricAttributes);
-        if (facts.outcome !== 'failed') genAiMetrics.recordTokenUsage(facts.usage, metricAttributes);
-        this.recorder.record(buildLlmCallEvent(facts));
-        span.end();
+        const endedAt = performance.now();
+        facts.latencyMs = endedAt - facts.startMark;
+        // The answer first: the caller's await resumes (and writes the response) in this turn's
+        // microtasks, and the bookkeeping runs after them, in the check phase (setImmediate keeps
+        // the call's trace context). Under a burst every waiting answer goes out before any
+        // call's metrics, event and span are done.
+        setImmediate(() => this.settle(span, facts, request.model, endedAt));
       }
     });
+  }
+
+  /** A call's metrics, `llm.call` event and span end, after its answer was written. */
+  private settle(span: Span, facts: CallFacts, model: string, endedAt: number): void {
+    try {
+      span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, facts.attempts.length);
+      const metricAttributes = chatMetricAttributes(model, facts.decision?.provider, facts.responseModel, facts.error?.type);
+      genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, metricAttributes);
+      if (facts.outcome !== 'failed') genAiMetrics.recordTokenUsage(facts.usage, metricAttributes);
+      this.recorder.record(buildLlmCallEvent(facts));
+    } catch (error) {
+      // Nothing awaits this any more: a failure here must not take the process down.
+      this.logger.error(`could not record chat call ${facts.callId}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      span.end(endedAt);
+    }
   }
 
   private finishFacts(facts: CallFacts, deployment: Deployment, reply: { id: string; model: string; finishReason: string; usage: ProviderUsage; usageSource: 'provider' | 'estimated' }): void {
