@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import type { GeneratorMessage, LoadJob, LoadResult, Percentiles } from './protocol';
+import type { GeneratorMessage, LoadJob, LoadResult } from './protocol';
+import { percentiles } from './rounds';
 
 /**
  * Open-loop load generator, in its own process so that it never shares an event loop with a
@@ -27,17 +28,6 @@ async function poolFor(origin: string, connections: number): Promise<OriginPool>
   });
   pools.set(origin, entry);
   return entry;
-}
-
-/** Nearest-rank percentiles of the finite values. */
-function percentiles(values: ArrayLike<number>): Percentiles {
-  const sorted = Float64Array.from(values).filter(Number.isFinite).sort();
-  const count = sorted.length;
-  if (count === 0) return { count, p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN };
-  const at = (q: number): number => sorted[Math.min(count - 1, Math.max(0, Math.ceil(q * count) - 1))] ?? NaN;
-  let sum = 0;
-  for (const value of sorted) sum += value;
-  return { count, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[count - 1] ?? NaN, mean: sum / count };
 }
 
 function describe(error: unknown): string {
@@ -118,6 +108,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
         achievedRate: ok / (windowMs / 1000),
         generatorCpuShare: (cpu.user + cpu.system) / 1000 / windowMs,
         ...(windows ? { windows } : {}),
+        ...(job.keepSamples ? { samples: Array.from(latency) } : {}),
       });
     };
 

@@ -25,6 +25,7 @@ import type { BenchProcess } from './processes';
 import type { GeneratorMessage, LoadJob, LoadResult } from './protocol';
 import { describeMachine, latencyVerdicts, renderLatencySection, renderSoakSection, rssTrend, writeSection } from './report';
 import type { FixedRateRun, LatencyRun, TargetName, TargetReport } from './report';
+import { poolRounds } from './rounds';
 
 /**
  * `npm run bench:gateway`: the gateway's overhead against a floor proxy and the upstream itself,
@@ -52,6 +53,9 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --quick                 about a minute: short windows, fewer search probes (a smoke run)
   --rates 200,500,1000,2000   fixed rates, req/s
   --duration <s>          measured seconds per rate (default 8, quick 2)
+  --rounds <n>            measured rounds at the rate nearest 1,000 req/s, the targets interleaved
+                          in each; every round's requests are pooled into that rate's figures
+                          (default 3, quick 1)
   --warmup <s>            unmeasured seconds before each measurement (default 2, quick 0.5; soak 10)
   --initial-warmup <s>    unmeasured load per target before the first rate (default 10, quick 3)
   --search-duration <s>   measured seconds per held-rate probe (default 3, quick 1.5)
@@ -83,6 +87,8 @@ interface Options {
   targets: TargetName[];
   rates: number[];
   durationSeconds: number;
+  /** Measured rounds at the reference rate (the rate nearest 1,000 req/s), pooled. */
+  rounds: number;
   warmupSeconds: number;
   /** Unmeasured load per target before the first measurement (JIT warm-up). */
   initialWarmupSeconds: number;
@@ -119,6 +125,7 @@ function parseOptions(argv: string[]): Options | undefined {
       rates: { type: 'string' },
       targets: { type: 'string', default: 'upstream,floor,gateway' },
       duration: { type: 'string' },
+      rounds: { type: 'string' },
       warmup: { type: 'string' },
       'initial-warmup': { type: 'string' },
       'search-duration': { type: 'string' },
@@ -150,6 +157,7 @@ function parseOptions(argv: string[]): Options | undefined {
     targets: targets as TargetName[],
     rates,
     durationSeconds: positive('duration', values.duration, quick ? 2 : 8),
+    rounds: Math.round(positive('rounds', values.rounds, quick ? 1 : 3)),
     warmupSeconds: positive('warmup', values.warmup, quick ? 0.5 : 2),
     initialWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 10),
     searchSeconds: positive('search-duration', values['search-duration'], quick ? 1.5 : 3),
@@ -484,8 +492,9 @@ async function profileNotes(options: Options, gateway: Gateway | string, since: 
   ];
 }
 
-function jobFor(target: Target, rate: number, warmupSeconds: number, durationSeconds: number, stream: boolean, options: Options): Omit<LoadJob, 'type' | 'id'> {
+function jobFor(target: Target, rate: number, warmupSeconds: number, durationSeconds: number, stream: boolean, options: Options, keepSamples = false): Omit<LoadJob, 'type' | 'id'> {
   return {
+    keepSamples,
     origin: target.origin,
     path: CHAT_PATH,
     headers: { 'content-type': 'application/json', ...target.headers },
@@ -506,11 +515,11 @@ function summary(result: LoadResult): string {
   return `p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms${errors}`;
 }
 
-async function measureFixedRate(generator: LoadGenerator, target: Target, rate: number, options: Options): Promise<FixedRateRun> {
+async function measureFixedRate(generator: LoadGenerator, target: Target, rate: number, options: Options, round?: { index: number; of: number }): Promise<FixedRateRun> {
   const { pid } = target.process;
   let cpuBefore = NaN;
   let childrenBefore = NaN;
-  const result = await generator.run(jobFor(target, rate, options.warmupSeconds, options.durationSeconds, false, options), () => {
+  const result = await generator.run(jobFor(target, rate, options.warmupSeconds, options.durationSeconds, false, options, round !== undefined), () => {
     cpuBefore = cpuSeconds(pid);
     if (target.withChildren) childrenBefore = descendantsCpuSeconds(pid);
   });
@@ -519,7 +528,22 @@ async function measureFixedRate(generator: LoadGenerator, target: Target, rate: 
   const perRequest = (seconds: number): number => (seconds * 1e6) / Math.max(1, result.ok);
   const run: FixedRateRun = { rate, result, cpuUsPerRequest: perRequest(cpuSeconds(pid) - cpuBefore) };
   if (target.withChildren) run.childrenCpuUsPerRequest = perRequest(descendantsCpuSeconds(pid) - childrenBefore);
-  log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s: ${summary(result)}, CPU ${run.cpuUsPerRequest.toFixed(0)} µs/request`);
+  const which = round && round.of > 1 ? ` (round ${round.index + 1} of ${round.of})` : '';
+  log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s${which}: ${summary(result)}, CPU ${run.cpuUsPerRequest.toFixed(0)} µs/request`);
+  return run;
+}
+
+/** One run for a target's rounds at a rate: pooled latencies, CPU per request over all of them, and each round's figures. */
+function pooledRun(rate: number, rounds: FixedRateRun[]): FixedRateRun {
+  const result = poolRounds(rounds.map((r) => r.result));
+  const perRequest = (pick: (r: FixedRateRun) => number | undefined): number => rounds.reduce((sum, r) => sum + (pick(r) ?? 0) * r.result.ok, 0) / Math.max(1, result.ok);
+  const run: FixedRateRun = {
+    rate,
+    result: { ...result, samples: undefined },
+    cpuUsPerRequest: perRequest((r) => r.cpuUsPerRequest),
+    rounds: rounds.map((r) => ({ latency: r.result.latency, errors: r.result.errors, cpuUsPerRequest: r.cpuUsPerRequest })),
+  };
+  if (rounds.some((r) => r.childrenCpuUsPerRequest !== undefined)) run.childrenCpuUsPerRequest = perRequest((r) => r.childrenCpuUsPerRequest);
   return run;
 }
 
@@ -582,17 +606,31 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     await generator.run(jobFor(target, rate, options.initialWarmupSeconds, 0.5, false, options));
     await settle(target.process.pid, SETTLE_MAX_MS);
   }
-  log(`fixed rates ${options.rates.join(', ')} req/s: ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, targets interleaved`);
+  const referenceRate = options.rates.reduce((best, rate) => (Math.abs(rate - 1000) < Math.abs(best - 1000) ? rate : best));
+  log(
+    `fixed rates ${options.rates.join(', ')} req/s: ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, targets interleaved` +
+      (options.rounds > 1 ? `; ${options.rounds} rounds at ${referenceRate} req/s, pooled` : ''),
+  );
+  const saturated = (run: FixedRateRun): boolean => run.result.latency.p99 > SATURATED_P99_MS || run.result.errors > run.result.scheduled / 100;
   for (const rate of options.rates) {
-    for (const target of live()) {
-      const report = reports.get(target.name)!;
-      if (report.saturatedAt !== undefined) continue;
-      const run = await measureFixedRate(generator, target, rate, options);
-      report.fixed.push(run);
-      if (run.result.latency.p99 > SATURATED_P99_MS || run.result.errors > run.result.scheduled / 100) {
-        report.saturatedAt = rate;
-        log(`${target.name} is saturated at ${rate} req/s: its higher fixed rates are skipped`);
+    // At the reference rate, where the targets are judged, several rounds: on a shared machine one
+    // window per target is one draw of its noise, and a stall in one target's window decides a ratio.
+    const rounds = rate === referenceRate ? options.rounds : 1;
+    const byTarget = new Map<Target, FixedRateRun[]>();
+    for (let index = 0; index < rounds; index++) {
+      for (const target of live()) {
+        const report = reports.get(target.name)!;
+        if (report.saturatedAt !== undefined) continue;
+        const run = await measureFixedRate(generator, target, rate, options, rounds > 1 ? { index, of: rounds } : undefined);
+        byTarget.set(target, [...(byTarget.get(target) ?? []), run]);
+        // A target saturated in one round stops there (its rounds so far still report).
+        if (saturated(run)) report.saturatedAt = rate;
       }
+    }
+    for (const [target, runs] of byTarget) {
+      const report = reports.get(target.name)!;
+      report.fixed.push(runs.length > 1 ? pooledRun(rate, runs) : runs[0]!);
+      if (report.saturatedAt === rate) log(`${target.name} is saturated at ${rate} req/s: its higher fixed rates are skipped`);
     }
   }
   log(`highest rate with p99 < ${P99_LIMIT_MS} ms, the targets' probes in turn`);
@@ -613,7 +651,6 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
   const gatewaySetup = typeof gateway === 'string' ? '' : await describeGateway(gateway, options, costRows);
   notes.push(...(await profileNotes(options, gateway, startedAt)));
 
-  const referenceRate = options.rates.reduce((best, rate) => (Math.abs(rate - 1000) < Math.abs(best - 1000) ? rate : best));
   const run: LatencyRun = {
     command: options.command,
     startedAt,
@@ -622,6 +659,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     warmupSeconds: options.warmupSeconds,
     initialWarmupSeconds: options.initialWarmupSeconds,
     durationSeconds: options.durationSeconds,
+    rounds: options.rounds,
     searchSeconds: options.searchSeconds,
     streamRate: options.streamRate,
     streamWarmupSeconds,

@@ -24,6 +24,8 @@ export interface LoadJob {
   timeoutMs: number;
   /** When set, latency percentiles are also reported per window of this many seconds. */
   windowSeconds?: number;
+  /** Return every measured request's latency too (LoadResult.samples), to pool rounds (rounds.ts). */
+  keepSamples?: boolean;
 }
 
 export interface Percentiles {
@@ -61,6 +63,8 @@ export interface LoadResult {
   /** Generator process CPU during the measured window, as a share of one core. */
   generatorCpuShare: number;
   windows?: Array<{ startSecond: number; latency: Percentiles; errors: number }>;
+  /** With LoadJob.keepSamples: each measured request's latency in ms, in schedule order (NaN: failed). */
+  samples?: number[];
 }
 
 /** Sent by the generator when the first measured (post-warm-up) request is due. */

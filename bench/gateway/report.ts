@@ -52,6 +52,8 @@ export interface FixedRateRun {
   cpuUsPerRequest: number;
   /** The gateway's child processes (its embedded Postgres), µs per request. */
   childrenCpuUsPerRequest?: number;
+  /** Measured in several rounds (main.ts --rounds): `result` pools them, and these are each round's own. */
+  rounds?: Array<{ latency: Percentiles; errors: number; cpuUsPerRequest: number }>;
 }
 
 export interface HeldRateProbe {
@@ -83,6 +85,8 @@ export interface LatencyRun {
   /** Unmeasured load per target before its first measured rate. */
   initialWarmupSeconds: number;
   durationSeconds: number;
+  /** Measured rounds at the reference rate, pooled. */
+  rounds: number;
   searchSeconds: number;
   streamRate: number;
   /** Unmeasured streaming before the streaming run (the streaming path's JIT warm-up). */
@@ -212,7 +216,7 @@ export function renderLatencySection(run: LatencyRun): string {
     'How it is measured:',
     '',
     '- Three targets in one run, interleaved per rate: the OpenAI-compatible **upstream** called directly (`bench/gateway/bench-upstream.ts`: fixed reply with `usage`, no added latency), the **floor** proxy (`bench/gateway/floor-proxy.ts`: node:http + undici, parse, forward, read `usage`, reply), and the **gateway**. Each target, the upstream and the load generator run in separate processes.',
-    `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate; before its first rate each target gets ${run.initialWarmupSeconds} s of unmeasured load at the lowest rate, so that V8 has optimised its hot path. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
+    `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate${run.rounds > 1 ? ` (at ${run.referenceRate} req/s, where the targets are judged, in ${run.rounds} rounds of the three targets in turn: each target's requests of all rounds are pooled into one set of percentiles, so that one stall of this shared machine in one target's window does not decide a ratio; each round's own figures are listed below the table)` : ''}; before its first rate each target gets ${run.initialWarmupSeconds} s of unmeasured load at the lowest rate, so that V8 has optimised its hot path. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
     `- Highest rate held: from the fixed rates, step up ×1.5 then bisect (${run.searchSeconds} s per probe; a miss counts once a second probe at that rate misses too; the targets' probes in turn, so their searches share the same minutes of the machine) for the highest rate with p99 < ${run.p99LimitMs} ms and no errors. The generator shares the machine, so the upstream's own figure is partly the generator's limit.`,
     `- CPU per request: utime + stime of the target process from /proc over the measured window (until it is idle again), divided by completed requests. The gateway's embedded Postgres (its child processes) is listed apart.`,
     `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRate} req/s after ${run.streamWarmupSeconds} s of unmeasured streaming (JIT warm-up of the streaming path), scheduled send time to the first body byte.`,
@@ -238,6 +242,14 @@ export function renderLatencySection(run: LatencyRun): string {
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('');
+  const rounds = present.map((name) => ({ name, rounds: atRate(target(run, name), run.referenceRate)?.rounds })).filter((entry) => entry.rounds && entry.rounds.length > 1);
+  if (rounds.length > 0) {
+    lines.push(`Each round at ${run.referenceRate} req/s on its own, p50 / p99 (ms) and CPU µs/request; the row above pools them:`, '');
+    for (const { name, rounds: each } of rounds) {
+      lines.push(`- ${name}: ${each!.map((r, i) => `round ${i + 1} ${withErrors({ errors: r.errors } as LoadResult, pair(r.latency))}, ${us(r.cpuUsPerRequest)} µs`).join('; ')}`);
+    }
+    lines.push('');
+  }
 
   lines.push('### Per target', '');
   lines.push(`| | ${present.join(' | ')} |`, `|---|${present.map(() => '---').join('|')}|`);
