@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { ulid } from 'ulid';
 import { summarizeCpuProfile } from './cpu-profile';
+import { readChartGatewayNodeFlags } from './deployed-flags';
 import { HeldRateSearch, runSearchesInTurn } from './held-rate-search';
 import {
   cpuSeconds,
@@ -64,6 +65,8 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
                           events to Kafka: the project's Kafka-protocol test broker in another
                           process; default), or the all-in-one app (in-process bus, cost-ledger
                           and embedded Postgres in the same process)
+  --node-flags chart|none the gateway service's Node/V8 flags: the Helm chart's gateway.nodeFlags, as
+                          deployed (default), or none (V8's own heap sizing, for comparison)
   --otel export|spans|off gateway tracing: OTLP export to a local sink (default), spans without
                           export (OTEL_TRACES_EXPORTER=none), or the SDK disabled (diagnosis only)
   --sampling <ratio>      share of traces the gateway samples (parentbased_traceidratio), 0 to 1;
@@ -96,6 +99,8 @@ interface Options {
   searchProbes: number;
   streamRate: number;
   otel: 'export' | 'spans' | 'off';
+  /** Start the gateway service with the chart's gateway.nodeFlags (as deployed). */
+  chartNodeFlags: boolean;
   /** OTEL_TRACES_SAMPLER_ARG of the gateway's parentbased_traceidratio sampler. */
   sampling: number;
   gateway: 'service' | 'all-in-one';
@@ -131,6 +136,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'search-duration': { type: 'string' },
       'stream-rate': { type: 'string' },
       otel: { type: 'string', default: 'export' },
+      'node-flags': { type: 'string', default: 'chart' },
       sampling: { type: 'string', default: '0.1' },
       gateway: { type: 'string', default: 'service' },
       connections: { type: 'string' },
@@ -144,6 +150,7 @@ function parseOptions(argv: string[]): Options | undefined {
   });
   if (values.help) return undefined;
   if (!['export', 'spans', 'off'].includes(values.otel)) throw new Error(`--otel must be export, spans or off, got "${values.otel}"`);
+  if (!['chart', 'none'].includes(values['node-flags'])) throw new Error(`--node-flags must be chart or none, got "${values['node-flags']}"`);
   if (!['service', 'all-in-one'].includes(values.gateway)) throw new Error(`--gateway must be service or all-in-one, got "${values.gateway}"`);
   const sampling = Number(values.sampling);
   if (!Number.isFinite(sampling) || sampling < 0 || sampling > 1) throw new Error(`--sampling must be a ratio from 0 to 1, got "${values.sampling}"`);
@@ -164,6 +171,7 @@ function parseOptions(argv: string[]): Options | undefined {
     searchProbes: quick ? 4 : 10,
     streamRate: positive('stream-rate', values['stream-rate'], 100),
     otel: values.otel as Options['otel'],
+    chartNodeFlags: values['node-flags'] === 'chart',
     sampling,
     gateway: values.gateway as Options['gateway'],
     profileDir: values.profile ? join(REPO_ROOT, 'dist/bench-gateway/profiles') : undefined,
@@ -385,7 +393,9 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
   }
   const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
-  const gateway = spawnNode('gateway', ['--enable-source-maps', ...profiling, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
+  // The service as the chart runs it; the all-in-one app is not deployed by the chart.
+  const deployed = options.gateway === 'service' && options.chartNodeFlags ? readChartGatewayNodeFlags(REPO_ROOT) : [];
+  const gateway = spawnNode('gateway', ['--enable-source-maps', ...deployed, ...profiling, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
     cwd: REPO_ROOT,
     env: {
       ...inheritedEnv(),
@@ -461,7 +471,8 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
   if (gateway.brokers) {
     const events = await llmCallEventsOnBus(gateway.brokers);
     return (
-      `the gateway service as deployed (\`node --enable-source-maps ${GATEWAY_SERVICE_MAIN}\`, built from this tree, its own process) with ` +
+      `the gateway service as deployed (\`node --enable-source-maps ${options.chartNodeFlags ? `${readChartGatewayNodeFlags(REPO_ROOT).join(' ')} ` : ''}${GATEWAY_SERVICE_MAIN}\`, ` +
+      `${options.chartNodeFlags ? "the flags from the Helm chart's gateway.nodeFlags, " : '**without the Helm chart\'s gateway.nodeFlags** (--node-flags none), '}built from this tree, its own process) with ` +
       `${common}; \`llm.call\` events published over kafkajs to Kafka (the project's Kafka-protocol test broker, in a process of its own; ` +
       `${events === undefined ? 'event count unreadable' : `${events.toLocaleString('en')} events on \`${LLM_CALL_TOPIC}\` at the end`}${costRows ? '' : ', **no event seen within 10 s**'}); ` +
       `its API key from a governance snapshot on the compacted topic, as guardrails publishes it.${profiled}`

