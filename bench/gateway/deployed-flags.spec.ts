@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { chartGatewayNodeFlags, readChartGatewayNodeFlags } from './deployed-flags';
 
 describe("the chart's gateway node flags", () => {
-  it("reads gateway.nodeFlags from the chart's values.yaml", () => {
-    expect(readChartGatewayNodeFlags(join(__dirname, '..', '..'))).toEqual(['--min-semi-space-size=32']);
+  it("reads gateway.nodeFlags from the chart's values.yaml (none by default)", () => {
+    expect(readChartGatewayNodeFlags(join(__dirname, '..', '..'))).toEqual([]);
   });
 
   it('splits the words, allows none, and refuses anything else', () => {

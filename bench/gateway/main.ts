@@ -469,10 +469,12 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
     `API-key auth, routing of \`${PUBLIC_MODEL}\` to one \`openai-compatible\` deployment (the bench upstream, via TOLLGATE_DEPLOYMENTS), ` +
     `budget admission (no budget set for the bench tenant), \`x-tollgate-agent-id\` attribution, ${telemetry}, LOG_LEVEL=warn`;
   if (gateway.brokers) {
+    const chartFlags = options.chartNodeFlags ? readChartGatewayNodeFlags(REPO_ROOT) : [];
+    const flagNote = !options.chartNodeFlags ? "**without the Helm chart's gateway.nodeFlags** (--node-flags none), " : chartFlags.length > 0 ? "the flags of the Helm chart's gateway.nodeFlags, " : '';
     const events = await llmCallEventsOnBus(gateway.brokers);
     return (
-      `the gateway service as deployed (\`node --enable-source-maps ${options.chartNodeFlags ? `${readChartGatewayNodeFlags(REPO_ROOT).join(' ')} ` : ''}${GATEWAY_SERVICE_MAIN}\`, ` +
-      `${options.chartNodeFlags ? "the flags from the Helm chart's gateway.nodeFlags, " : '**without the Helm chart\'s gateway.nodeFlags** (--node-flags none), '}built from this tree, its own process) with ` +
+      `the gateway service as deployed (\`node --enable-source-maps ${chartFlags.map((flag) => `${flag} `).join('')}${GATEWAY_SERVICE_MAIN}\`, ${flagNote}` +
+      `built from this tree, its own process) with ` +
       `${common}; \`llm.call\` events published over kafkajs to Kafka (the project's Kafka-protocol test broker, in a process of its own; ` +
       `${events === undefined ? 'event count unreadable' : `${events.toLocaleString('en')} events on \`${LLM_CALL_TOPIC}\` at the end`}${costRows ? '' : ', **no event seen within 10 s**'}); ` +
       `its API key from a governance snapshot on the compacted topic, as guardrails publishes it.${profiled}`

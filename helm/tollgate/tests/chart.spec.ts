@@ -431,12 +431,12 @@ describe('Node flags (<service>.nodeFlags)', () => {
   const flagsOf = (manifests: Manifest[], name: string) => resolvedEnv(deploymentOf(manifests, name).spec.template.spec.containers[0]).TOLLGATE_NODE_FLAGS;
   const chartDefault = (parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as { gateway: { nodeFlags: string } }).gateway.nodeFlags;
 
-  it('gives the gateway its flags (a young generation that is not shrunk) and no other service any', () => {
-    expect(chartDefault).toBe('--min-semi-space-size=32');
-    expect(flagsOf(renders.default, 'gateway')).toBe(chartDefault);
-    for (const { name } of SERVICES.filter((s) => s.name !== 'gateway')) expect({ service: name, flags: flagsOf(renders.default, name) }).toEqual({ service: name, flags: undefined });
-    expect(flagsOf(render([{ gateway: { nodeFlags: '' } }]), 'gateway')).toBeUndefined();
-    expect(flagsOf(render([{ gateway: { nodeFlags: '--max-old-space-size=384' } }]), 'gateway')).toBe('--max-old-space-size=384');
+  it('sets none by default, and gives the gateway the flags it is given', () => {
+    expect(chartDefault).toBe('');
+    for (const { name } of SERVICES) expect({ service: name, flags: flagsOf(renders.default, name) }).toEqual({ service: name, flags: undefined });
+    const flags = '--min-semi-space-size=32 --max-old-space-size=384';
+    expect(flagsOf(render([{ gateway: { nodeFlags: flags } }]), 'gateway')).toBe(flags);
+    expect(flagsOf(render([{ gateway: { nodeFlags: flags } }]), 'guardrails')).toBeUndefined();
   });
 
   it('rejects anything but --flag and --flag=value words, since the CMD leaves them unquoted', () => {
