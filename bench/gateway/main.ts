@@ -284,6 +284,8 @@ interface Gateway {
   otlpSink: string | undefined;
   /** The Kafka brokers the gateway service publishes to (service mode). */
   brokers?: string[];
+  /** The Helm chart's gateway.nodeFlags it was started with (service mode with --node-flags chart). */
+  chartFlags: string[];
 }
 
 /** The variables of the caller's shell that would point the gateway elsewhere than this run wants. */
@@ -394,8 +396,8 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
   const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
   // The service as the chart runs it; the all-in-one app is not deployed by the chart.
-  const deployed = options.gateway === 'service' && options.chartNodeFlags ? readChartGatewayNodeFlags(REPO_ROOT) : [];
-  const gateway = spawnNode('gateway', ['--enable-source-maps', ...deployed, ...profiling, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
+  const chartFlags = options.gateway === 'service' && options.chartNodeFlags ? readChartGatewayNodeFlags(REPO_ROOT) : [];
+  const gateway = spawnNode('gateway', ['--enable-source-maps', ...chartFlags, ...profiling, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
     cwd: REPO_ROOT,
     env: {
       ...inheritedEnv(),
@@ -433,7 +435,7 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
   if (problem) return giveUp(`a call for model "${PUBLIC_MODEL}" failed (is TOLLGATE_DEPLOYMENTS routing in place?): ${problem}`);
   const after = (await getJson(`${upstreamOrigin}/_bench/stats`)).body as { completions: number };
   if (after.completions <= before.completions) return giveUp(`the gateway answered "${PUBLIC_MODEL}" without calling the bench upstream`);
-  return { target: { name: 'gateway', origin, headers, process: gateway, withChildren: options.gateway === 'all-in-one' }, dataDir, key, otlpSink, brokers };
+  return { target: { name: 'gateway', origin, headers, process: gateway, withChildren: options.gateway === 'all-in-one' }, dataDir, key, otlpSink, brokers, chartFlags };
 }
 
 /** Proof that llm.call events flow: cost rows (all-in-one) or events on the Kafka topic (service). */
@@ -469,7 +471,7 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
     `API-key auth, routing of \`${PUBLIC_MODEL}\` to one \`openai-compatible\` deployment (the bench upstream, via TOLLGATE_DEPLOYMENTS), ` +
     `budget admission (no budget set for the bench tenant), \`x-tollgate-agent-id\` attribution, ${telemetry}, LOG_LEVEL=warn`;
   if (gateway.brokers) {
-    const chartFlags = options.chartNodeFlags ? readChartGatewayNodeFlags(REPO_ROOT) : [];
+    const { chartFlags } = gateway;
     const flagNote = !options.chartNodeFlags ? "**without the Helm chart's gateway.nodeFlags** (--node-flags none), " : chartFlags.length > 0 ? "the flags of the Helm chart's gateway.nodeFlags, " : '';
     const events = await llmCallEventsOnBus(gateway.brokers);
     return (

@@ -137,7 +137,7 @@ function added(run: LatencyRun, name: TargetName, rate: number): { p50: number; 
   return { p50: proxy.latency.p50 - direct.latency.p50, p99: proxy.latency.p99 - direct.latency.p99 };
 }
 
-function withErrors(result: LoadResult, text: string): string {
+function withErrors(result: Pick<LoadResult, 'errors'>, text: string): string {
   return result.errors > 0 ? `${text} (${result.errors} errors)` : text;
 }
 
@@ -246,7 +246,7 @@ export function renderLatencySection(run: LatencyRun): string {
   if (rounds.length > 0) {
     lines.push(`Each round at ${run.referenceRate} req/s on its own, p50 / p99 (ms) and CPU µs/request; the row above pools them:`, '');
     for (const { name, rounds: each } of rounds) {
-      lines.push(`- ${name}: ${each!.map((r, i) => `round ${i + 1} ${withErrors({ errors: r.errors } as LoadResult, pair(r.latency))}, ${us(r.cpuUsPerRequest)} µs`).join('; ')}`);
+      lines.push(`- ${name}: ${each!.map((r, i) => `round ${i + 1} ${withErrors(r, pair(r.latency))}, ${us(r.cpuUsPerRequest)} µs`).join('; ')}`);
     }
     lines.push('');
   }
