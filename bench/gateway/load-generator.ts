@@ -109,6 +109,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
         generatorCpuShare: (cpu.user + cpu.system) / 1000 / windowMs,
         ...(windows ? { windows } : {}),
         ...(job.keepSamples ? { samples: Array.from(latency) } : {}),
+        ...(job.keepSamples && job.stream ? { firstByteSamples: Array.from(firstByte) } : {}),
       });
     };
 

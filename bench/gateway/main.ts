@@ -60,7 +60,9 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --warmup <s>            unmeasured seconds before each measurement (default 2, quick 0.5; soak 10)
   --initial-warmup <s>    unmeasured load per target before the first rate (default 10, quick 3)
   --search-duration <s>   measured seconds per held-rate probe (default 3, quick 1.5)
-  --stream-rate <n>       req/s of the streaming first-byte run (default 100)
+  --stream-rate <n>       req/s of the streaming first-byte run (default 100), measured in --rounds
+                          rounds, the targets interleaved, pooled
+  --stream-only           only the streaming first-byte run, after its JIT warm-up (diagnosis)
   --gateway service|all-in-one   the gateway service as it runs in production (its own process,
                           events to Kafka: the project's Kafka-protocol test broker in another
                           process; default), or the all-in-one app (in-process bus, cost-ledger
@@ -97,6 +99,8 @@ interface Options {
   initialWarmupSeconds: number;
   searchSeconds: number;
   searchProbes: number;
+  /** Only the streaming first-byte measurement (diagnosis): no fixed rates, no held-rate search. */
+  streamOnly: boolean;
   streamRate: number;
   otel: 'export' | 'spans' | 'off';
   /** Start the gateway service with the chart's gateway.nodeFlags (as deployed). */
@@ -145,6 +149,7 @@ function parseOptions(argv: string[]): Options | undefined {
       output: { type: 'string', default: 'docs/benchmarks.md' },
       'no-docs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'stream-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -169,6 +174,7 @@ function parseOptions(argv: string[]): Options | undefined {
     initialWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 10),
     searchSeconds: positive('search-duration', values['search-duration'], quick ? 1.5 : 3),
     searchProbes: quick ? 4 : 10,
+    streamOnly: values['stream-only'],
     streamRate: positive('stream-rate', values['stream-rate'], 100),
     otel: values.otel as Options['otel'],
     chartNodeFlags: values['node-flags'] === 'chart',
@@ -615,7 +621,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
 
   // A fresh process runs its first thousands of calls before V8 has optimised the hot path: one
   // unmeasured run per target first, so the first fixed rate measures the same steady state as the rest.
-  for (const target of live()) {
+  for (const target of options.streamOnly ? [] : live()) {
     const rate = Math.min(...options.rates);
     log(`${target.name.padEnd(8)} JIT warm-up: ${options.initialWarmupSeconds} s at ${rate} req/s, not measured`);
     await generator.run(jobFor(target, rate, options.initialWarmupSeconds, 0.5, false, options));
@@ -627,7 +633,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
       (options.rounds > 1 ? `; ${options.rounds} rounds at ${referenceRate} req/s, pooled` : ''),
   );
   const saturated = (run: FixedRateRun): boolean => run.result.latency.p99 > SATURATED_P99_MS || run.result.errors > run.result.scheduled / 100;
-  for (const rate of options.rates) {
+  for (const rate of options.streamOnly ? [] : options.rates) {
     // At the reference rate, where the targets are judged, several rounds: on a shared machine one
     // window per target is one draw of its noise, and a stall in one target's window decides a ratio.
     const rounds = rate === referenceRate ? options.rounds : 1;
@@ -649,16 +655,28 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     }
   }
   log(`highest rate with p99 < ${P99_LIMIT_MS} ms, the targets' probes in turn`);
-  await searchHighestHeld(generator, live(), reports, options);
-  log(`streaming first byte at ${options.streamRate} req/s`);
+  if (!options.streamOnly) await searchHighestHeld(generator, live(), reports, options);
+  log(`streaming first byte at ${options.streamRate} req/s${options.rounds > 1 ? `: ${options.rounds} rounds, targets interleaved, pooled` : ''}`);
   // The streaming path (SSE parsing, async iteration) has not run yet: it gets the same unmeasured
   // JIT warm-up the JSON path had before its first rate, or its figure is partly the interpreter's.
   const streamWarmupSeconds = Math.max(options.warmupSeconds, options.initialWarmupSeconds);
-  for (const target of live()) {
-    const result = await generator.run(jobFor(target, options.streamRate, streamWarmupSeconds, options.durationSeconds, true, options));
-    await settle(target.process.pid, SETTLE_MAX_MS);
-    reports.get(target.name)!.stream = result;
-    log(`${target.name.padEnd(8)} stream first byte p50 ${result.firstByte?.p50.toFixed(2)} ms, p99 ${result.firstByte?.p99.toFixed(2)} ms${result.errors ? `, ${result.errors} errors` : ''}`);
+  // In rounds, the targets in turn, like the reference rate: one window per target was one draw of
+  // the machine's noise, and the first-byte target is a difference of two medians under a millisecond.
+  const streamRounds = new Map<Target, LoadResult[]>();
+  for (let index = 0; index < options.rounds; index++) {
+    for (const target of live()) {
+      const warmup = index === 0 ? streamWarmupSeconds : options.warmupSeconds;
+      const result = await generator.run(jobFor(target, options.streamRate, warmup, options.durationSeconds, true, options, options.rounds > 1));
+      await settle(target.process.pid, SETTLE_MAX_MS);
+      streamRounds.set(target, [...(streamRounds.get(target) ?? []), result]);
+      const round = options.rounds > 1 ? ` (round ${index + 1} of ${options.rounds})` : '';
+      log(`${target.name.padEnd(8)} stream first byte${round} p50 ${result.firstByte?.p50.toFixed(2)} ms, p99 ${result.firstByte?.p99.toFixed(2)} ms${result.errors ? `, ${result.errors} errors` : ''}`);
+    }
+  }
+  for (const [target, results] of streamRounds) {
+    const report = reports.get(target.name)!;
+    report.stream = results.length > 1 ? poolRounds(results) : results[0]!;
+    if (results.length > 1) report.streamRounds = results.map((r) => ({ firstByte: r.firstByte!, errors: r.errors }));
   }
   sampler.stop();
   for (const report of reports.values()) report.rss = sampler.of(report.name);

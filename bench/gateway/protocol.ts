@@ -65,6 +65,8 @@ export interface LoadResult {
   windows?: Array<{ startSecond: number; latency: Percentiles; errors: number }>;
   /** With LoadJob.keepSamples: each measured request's latency in ms, in schedule order (NaN: failed). */
   samples?: number[];
+  /** Streams with LoadJob.keepSamples: each measured request's first-byte time in ms, in schedule order (NaN: none). */
+  firstByteSamples?: number[];
 }
 
 /** Sent by the generator when the first measured (post-warm-up) request is due. */

@@ -73,6 +73,8 @@ export interface TargetReport {
   /** The fixed rate after which its higher fixed rates were skipped (p99 far past the limit, or errors). */
   saturatedAt?: number;
   stream?: LoadResult;
+  /** Measured in several rounds: `stream` pools them, and these are each round's own. */
+  streamRounds?: Array<{ firstByte: Percentiles; errors: number }>;
   rss: RssSample[];
 }
 
@@ -219,7 +221,7 @@ export function renderLatencySection(run: LatencyRun): string {
     `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate${run.rounds > 1 ? ` (at ${run.referenceRate} req/s, where the targets are judged, in ${run.rounds} rounds of the three targets in turn: each target's requests of all rounds are pooled into one set of percentiles, so that one stall of this shared machine in one target's window does not decide a ratio; each round's own figures are listed below the table)` : ''}; before its first rate each target gets ${run.initialWarmupSeconds} s of unmeasured load at the lowest rate, so that V8 has optimised its hot path. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
     `- Highest rate held: from the fixed rates, step up ×1.5 then bisect (${run.searchSeconds} s per probe; a miss counts once a second probe at that rate misses too; the targets' probes in turn, so their searches share the same minutes of the machine) for the highest rate with p99 < ${run.p99LimitMs} ms and no errors. The generator shares the machine, so the upstream's own figure is partly the generator's limit.`,
     `- CPU per request: utime + stime of the target process from /proc over the measured window (until it is idle again), divided by completed requests. The gateway's embedded Postgres (its child processes) is listed apart.`,
-    `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRate} req/s after ${run.streamWarmupSeconds} s of unmeasured streaming (JIT warm-up of the streaming path), scheduled send time to the first body byte.`,
+    `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRate} req/s after ${run.streamWarmupSeconds} s of unmeasured streaming (JIT warm-up of the streaming path), scheduled send time to the first body byte${run.rounds > 1 ? `, in ${run.rounds} rounds of the targets in turn (${run.durationSeconds} s each, after ${run.warmupSeconds} s of warm-up), each target's rounds pooled; each round's own figures are listed below the table` : ''}.`,
     '- RSS: /proc VmRSS of each target, sampled every second over the whole run.',
     '',
   );
@@ -269,6 +271,13 @@ export function renderLatencySection(run: LatencyRun): string {
     return bytes.length === 0 ? '–' : `${mb(bytes[0])} / ${mb(bytes[bytes.length - 1])} / ${mb(Math.max(...bytes))}`;
   });
   lines.push('');
+
+  const streamRounds = present.map((name) => ({ name, rounds: target(run, name)?.streamRounds })).filter((entry) => entry.rounds && entry.rounds.length > 1);
+  if (streamRounds.length > 0) {
+    lines.push(`Each streaming round at ${run.streamRate} req/s on its own, first byte p50 / p99 (ms); the row above pools them:`, '');
+    for (const { name, rounds: each } of streamRounds) lines.push(`- ${name}: ${each!.map((r, i) => `round ${i + 1} ${withErrors(r, pair(r.firstByte))}`).join('; ')}`);
+    lines.push('');
+  }
 
   lines.push('### Targets (issue 3), as ratios from this run', '');
   lines.push('| target | measured | verdict |', '|---|---|---|');

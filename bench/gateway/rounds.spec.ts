@@ -50,11 +50,26 @@ describe('poolRounds', () => {
     expect(pooled.samples).toHaveLength(16);
   });
 
-  it('refuses rounds without samples, streams, and nothing at all', () => {
+  it('pools the first bytes of stream rounds over every round together', () => {
+    const stream = (id: number, firstBytes: number[]): LoadResult =>
+      round(id, firstBytes.map((v) => v + 1), { firstByte: percentiles(firstBytes), firstByteSamples: firstBytes });
+    // Round 1's first bytes are all 1 ms, round 2's all 3 ms: the pooled median is neither round's.
+    const pooled = poolRounds([stream(1, [1, 1, 1, 1]), stream(2, [3, 3, 3, 3, 3])]);
+    expect(pooled.firstByte).toMatchObject({ count: 9, p50: 3, max: 3 });
+    expect(pooled.firstByteSamples).toHaveLength(9);
+    expect(pooled.latency).toMatchObject({ count: 9, p50: 4 });
+    // A stream that never sent a byte (NaN) is left out of the first-byte figures.
+    expect(poolRounds([stream(1, [1, NaN]), stream(2, [2])]).firstByte?.count).toBe(2);
+  });
+
+  it('refuses rounds without samples, streams mixed with JSON calls, and nothing at all', () => {
     const bare = round(1, [1]);
     delete bare.samples;
     expect(() => poolRounds([bare])).toThrow(/kept no latency samples/);
-    expect(() => poolRounds([round(1, [1], { firstByte: percentiles([1]) })])).toThrow(/streams/);
+    const streamRound = round(2, [1], { firstByte: percentiles([1]), firstByteSamples: [1] });
+    expect(() => poolRounds([round(1, [1]), streamRound])).toThrow(/mixed/);
+    expect(() => poolRounds([streamRound, round(1, [1])])).toThrow(/mixed/);
+    expect(() => poolRounds([round(1, [1], { firstByte: percentiles([1]) })])).toThrow(/no first-byte samples/);
     expect(() => poolRounds([])).toThrow(/at least one round/);
   });
 });

@@ -12,19 +12,23 @@ export function percentiles(values: ArrayLike<number>): Percentiles {
 }
 
 /**
- * One result for several measured rounds of the same target at the same rate (JSON calls, each
- * run with `keepSamples`): the latency percentiles are taken over every round's requests
- * together, as if it were one window spread over the run's minutes. Counts add up; for the
- * generator's health the worst round stands (send lag, in flight, CPU share).
+ * One result for several measured rounds of the same target at the same rate (each run with
+ * `keepSamples`): the latency percentiles, and the first-byte ones of streams, are taken over
+ * every round's requests together, as if it were one window spread over the run's minutes.
+ * Counts add up; for the generator's health the worst round stands (send lag, in flight, CPU share).
  */
 export function poolRounds(rounds: readonly LoadResult[]): LoadResult {
   const [first] = rounds;
   if (!first) throw new Error('poolRounds needs at least one round');
   const samples: number[] = [];
+  const stream = first.firstByte !== undefined;
+  const firstByteSamples: number[] = [];
   for (const round of rounds) {
     if (!round.samples) throw new Error(`round ${round.id} kept no latency samples (LoadJob.keepSamples)`);
-    if (round.firstByte) throw new Error('poolRounds pools JSON calls; streams report first bytes, which it would drop');
+    if ((round.firstByte !== undefined) !== stream) throw new Error('poolRounds pools rounds of one kind: streams and JSON calls mixed');
+    if (stream && !round.firstByteSamples) throw new Error(`stream round ${round.id} kept no first-byte samples (LoadJob.keepSamples)`);
     for (const value of round.samples) samples.push(value);
+    for (const value of round.firstByteSamples ?? []) firstByteSamples.push(value);
   }
   const worst = (pick: (round: LoadResult) => number): LoadResult => rounds.reduce((a, b) => (pick(b) > pick(a) ? b : a));
   const sum = (pick: (round: LoadResult) => number): number => rounds.reduce((total, round) => total + pick(round), 0);
@@ -38,6 +42,7 @@ export function poolRounds(rounds: readonly LoadResult[]): LoadResult {
     errors: sum((r) => r.errors),
     errorSamples: [...new Set(rounds.flatMap((r) => r.errorSamples))].slice(0, 5),
     latency: percentiles(samples),
+    ...(stream ? { firstByte: percentiles(firstByteSamples), firstByteSamples } : {}),
     sendLag: worst((r) => r.sendLag.p99).sendLag,
     maxInFlight: Math.max(...rounds.map((r) => r.maxInFlight)),
     queued: sum((r) => r.queued),

@@ -4,6 +4,8 @@ import type { Dispatcher } from 'undici';
 import { ProviderError } from '../provider';
 import { parseRetryAfter } from './retry-after';
 import { providerErrorForStatus } from './upstream-errors';
+import { UpstreamStream, abortReason } from './upstream-stream';
+import type { OpenedStream } from './upstream-stream';
 
 export interface UpstreamHttpOptions {
   /** Names the upstream in error messages, e.g. `openai deployment "gpt-4o-us"`. */
@@ -16,7 +18,8 @@ export interface UpstreamHttpOptions {
   secrets: readonly string[];
 }
 
-export type ResponseBody = Dispatcher.ResponseData['body'];
+/** An open stream's body: its chunks as they arrive (see UpstreamStream). */
+export type ResponseBody = UpstreamStream;
 
 /** A whole answer of postJson's: status, headers and body. */
 interface BufferedResponse {
@@ -27,20 +30,6 @@ interface BufferedResponse {
 
 /** Upstream error bodies are small; a misrouted HTML page is not worth keeping whole. */
 const MAX_KEPT_ERROR_TEXT = 16 * 1024;
-
-/** The error a controller aborts with when the call's signal fired (its reason, if an Error). */
-function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? 'aborted'));
-}
-
-/** An error answer's body text, or '' if it cannot be read: the status alone still classifies it. */
-async function textOrEmpty(body: ResponseBody): Promise<string> {
-  try {
-    return await body.text();
-  } catch {
-    return '';
-  }
-}
 
 /** A JSON call's whole-call deadline passed. */
 class DeadlinePassed extends Error {
@@ -93,13 +82,14 @@ export class UpstreamHttp {
    * legitimately stream for longer than any sensible first-byte deadline.
    */
   async openStream(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<ResponseBody> {
-    let response: Dispatcher.ResponseData;
+    let response: OpenedStream;
     try {
       response = await this.sendForStream(path, headers, body, signal);
     } catch (error) {
       throw this.transportError(error, signal);
     }
-    if (response.statusCode >= 300) throw this.statusError(response.statusCode, response.headers, await textOrEmpty(response.body));
+    // An error answer's text, or '' if it cannot be read: the status alone still classifies it.
+    if (response.statusCode >= 300) throw this.statusError(response.statusCode, response.headers, await response.body.text());
     return response.body;
   }
 
@@ -119,26 +109,28 @@ export class UpstreamHttp {
 
   /** Ends a stream body: drained (keeping the connection) when complete, destroyed otherwise. */
   release(body: ResponseBody, complete: boolean): void {
-    if (complete) void body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    else body.destroy();
+    body.release(complete);
   }
 
   async close(): Promise<void> {
     await this.pool.close();
   }
 
-  /** A stream's POST: undici's own timers bound the wait for headers and each silence. */
-  private sendForStream(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  /** A stream's POST through dispatch() (UpstreamStream): undici's own timers bound the wait for headers and each silence. */
+  private sendForStream(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<OpenedStream> {
     const { timeoutMs } = this.options;
-    return this.pool.request({
-      method: 'POST',
-      path: this.pathPrefix + path,
-      headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify(body),
+    return UpstreamStream.open(
+      this.pool,
+      {
+        method: 'POST',
+        path: this.pathPrefix + path,
+        headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify(body),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
       signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    );
   }
 
   /**
