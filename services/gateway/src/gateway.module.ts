@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { ApiKeyDirectoryModule } from '@tollgate/platform';
 import { BudgetsModule } from './budgets';
+import { CallSettlement } from './calls/call-settlement';
 import { LlmCallRecorder } from './calls/llm-call.recorder';
 import { ChatCompletionsController } from './chat/chat-completions.controller';
 import { ChatCompletionsEndpoint } from './chat/chat-completions.endpoint';
@@ -33,6 +34,7 @@ export class GatewayModule {
         ChatCompletionsFastPath,
         EmbeddingsService,
         LlmCallRecorder,
+        CallSettlement,
       ],
     };
   }

@@ -12,7 +12,10 @@ import { startGatewayTestApp } from './support/gateway-test-app';
 // POST /v1/chat/completions with a plain JSON body is served ahead of Express (the fast path);
 // everything else on that path goes on to Express and the Nest controller. Both must answer alike.
 
-const DEPLOYMENTS = [{ id: 'echo', provider: 'mock', publicModel: 'mock/echo', model: 'echo', region: 'global' }];
+const DEPLOYMENTS = [
+  { id: 'echo', provider: 'mock', publicModel: 'mock/echo', model: 'echo', region: 'global' },
+  { id: 'embed', provider: 'mock', publicModel: 'mock/embed', model: 'embed', region: 'global', supportsEmbeddings: true },
+];
 const LIMIT = 4096;
 
 describe('chat completions fast path', () => {
@@ -146,6 +149,43 @@ describe('chat completions fast path', () => {
       await expectEventually(() => expect(logged).toHaveBeenCalledWith(expect.stringContaining('recorder broke')));
       // The server is still up, and recording works again.
       expect((await post(chatBody('and after'))).status).toBe(200);
+      await expectEventually(() => expect(record).toHaveBeenCalledTimes(3));
+    } finally {
+      logged.mockRestore();
+      record.mockRestore();
+    }
+  });
+
+  it("answers embeddings (the framework path) before their event is recorded, and logs a failing record", async () => {
+    const embed = (input: string) =>
+      fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.key}` }, body: JSON.stringify({ model: 'mock/embed', input }) });
+    const order: string[] = [];
+    const endOriginal = ServerResponse.prototype.end;
+    const end = jest.spyOn(ServerResponse.prototype, 'end').mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
+      order.push('answer');
+      return Reflect.apply(endOriginal, this, args) as ServerResponse;
+    });
+    const record = jest.spyOn(app.get(LlmCallRecorder), 'record');
+    record.mockImplementationOnce((event) => {
+      order.push(`record ${event.operation}`);
+    });
+    try {
+      expect((await embed('first the answer')).status).toBe(200);
+      await expectEventually(() => expect(order).toEqual(['answer', 'record embeddings']));
+    } finally {
+      end.mockRestore();
+    }
+
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    record.mockImplementationOnce(() => {
+      throw new Error('recorder broke on embeddings');
+    });
+    try {
+      const res = await embed('still answered');
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { data: Array<{ embedding: number[] }> }).data[0].embedding.length).toBeGreaterThan(0);
+      await expectEventually(() => expect(logged).toHaveBeenCalledWith(expect.stringContaining('recorder broke on embeddings')));
+      expect((await embed('and after')).status).toBe(200);
       await expectEventually(() => expect(record).toHaveBeenCalledTimes(3));
     } finally {
       logged.mockRestore();

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, Span, SpanOptions } from '@opentelemetry/api';
 import type { Caller } from '@tollgate/platform';
@@ -37,9 +37,9 @@ import {
 } from '@tollgate/telemetry';
 import { BudgetAdmission } from '../budgets';
 import type { CallBudget } from '../budgets';
-import { ZERO_USAGE, buildLlmCallEvent, newCallId, startCallFacts } from '../calls/llm-call.event';
+import { CallSettlement } from '../calls/call-settlement';
+import { ZERO_USAGE, newCallId, startCallFacts } from '../calls/llm-call.event';
 import type { CallAttribution, CallFacts } from '../calls/llm-call.event';
-import { LlmCallRecorder } from '../calls/llm-call.recorder';
 import { toClientError } from '../calls/upstream-error';
 import { ProviderClients } from '../providers/gateway-providers';
 import { InlineRecovery, recoveryAttemptsOf } from '../resilience';
@@ -106,13 +106,11 @@ function estimateTokens(text: string): number {
  */
 @Injectable()
 export class ChatCompletionsService {
-  private readonly logger = new Logger('ChatCompletionsService');
-
   constructor(
     private readonly router: Router,
     private readonly recovery: InlineRecovery,
     private readonly clients: ProviderClients,
-    private readonly recorder: LlmCallRecorder,
+    private readonly settlement: CallSettlement,
     private readonly budgets: BudgetAdmission,
   ) {}
 
@@ -317,29 +315,18 @@ export class ChatCompletionsService {
         void facts.budget?.finish(facts);
         const endedAt = performance.now();
         facts.latencyMs = endedAt - facts.startMark;
-        // The answer first: the caller's await resumes (and writes the response) in this turn's
-        // microtasks, and the bookkeeping runs after them, in the check phase (setImmediate keeps
-        // the call's trace context). Under a burst every waiting answer goes out before any
-        // call's metrics, event and span are done.
-        setImmediate(() => this.settle(span, facts, request.model, endedAt));
+        // The answer first: metrics, event and span end once it is written (CallSettlement).
+        this.settlement.afterAnswer(span, facts, endedAt, () => this.recordMetrics(span, facts, request.model));
       }
     });
   }
 
-  /** A call's metrics, `llm.call` event and span end, after its answer was written. */
-  private settle(span: Span, facts: CallFacts, model: string, endedAt: number): void {
-    try {
-      span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, facts.attempts.length);
-      const metricAttributes = chatMetricAttributes(model, facts.decision?.provider, facts.responseModel, facts.error?.type);
-      genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, metricAttributes);
-      if (facts.outcome !== 'failed') genAiMetrics.recordTokenUsage(facts.usage, metricAttributes);
-      this.recorder.record(buildLlmCallEvent(facts));
-    } catch (error) {
-      // Nothing awaits this any more: a failure here must not take the process down.
-      this.logger.error(`could not record chat call ${facts.callId}: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      span.end(endedAt);
-    }
+  /** A chat call's metrics (and its attempt count on the span), after its answer was written. */
+  private recordMetrics(span: Span, facts: CallFacts, model: string): void {
+    span.setAttribute(ATTR_TOLLGATE_ATTEMPTS, facts.attempts.length);
+    const metricAttributes = chatMetricAttributes(model, facts.decision?.provider, facts.responseModel, facts.error?.type);
+    genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, metricAttributes);
+    if (facts.outcome !== 'failed') genAiMetrics.recordTokenUsage(facts.usage, metricAttributes);
   }
 
   private finishFacts(facts: CallFacts, deployment: Deployment, reply: { id: string; model: string; finishReason: string; usage: ProviderUsage; usageSource: 'provider' | 'estimated' }): void {

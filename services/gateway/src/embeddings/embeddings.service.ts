@@ -18,9 +18,9 @@ import {
 } from '@tollgate/telemetry';
 import { BudgetAdmission } from '../budgets';
 import type { CallBudget } from '../budgets';
-import { buildLlmCallEvent, newCallId, startCallFacts } from '../calls/llm-call.event';
+import { CallSettlement } from '../calls/call-settlement';
+import { newCallId, startCallFacts } from '../calls/llm-call.event';
 import type { CallAttribution, CallFacts } from '../calls/llm-call.event';
-import { LlmCallRecorder } from '../calls/llm-call.recorder';
 import { toClientError } from '../calls/upstream-error';
 import { ProviderClients } from '../providers/gateway-providers';
 import { InlineRecovery, recoveryAttemptsOf } from '../resilience';
@@ -35,7 +35,7 @@ export class EmbeddingsService {
     private readonly router: Router,
     private readonly recovery: InlineRecovery,
     private readonly clients: ProviderClients,
-    private readonly recorder: LlmCallRecorder,
+    private readonly settlement: CallSettlement,
     private readonly budgets: BudgetAdmission,
   ) {}
 
@@ -98,10 +98,12 @@ export class EmbeddingsService {
           throw toClientError(last);
         } finally {
           void budget?.finish(facts);
-          facts.latencyMs = performance.now() - start;
-          genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS, [ATTR_GEN_AI_REQUEST_MODEL]: request.model });
-          this.recorder.record(buildLlmCallEvent(facts));
-          span.end();
+          const endedAt = performance.now();
+          facts.latencyMs = endedAt - start;
+          // The answer first: metrics, event and span end once it is written (CallSettlement).
+          this.settlement.afterAnswer(span, facts, endedAt, () =>
+            genAiMetrics.recordOperationDuration(facts.latencyMs / 1000, { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS, [ATTR_GEN_AI_REQUEST_MODEL]: request.model }),
+          );
         }
       },
     );
