@@ -120,45 +120,11 @@ describe('chat completions fast path', () => {
     expect(frameworkKeyChecks).toHaveBeenCalledTimes(1);
   });
 
-  it("writes the answer before the call's event is recorded, and a failing record is logged, not answered with an error", async () => {
-    const order: string[] = [];
-    const endOriginal = ServerResponse.prototype.end;
-    const end = jest.spyOn(ServerResponse.prototype, 'end').mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
-      order.push('answer');
-      return Reflect.apply(endOriginal, this, args) as ServerResponse;
-    });
-    const record = jest.spyOn(app.get(LlmCallRecorder), 'record');
-    record.mockImplementationOnce(() => {
-      order.push('record');
-    });
-    try {
-      expect((await post(chatBody('first the answer'))).status).toBe(200);
-      await expectEventually(() => expect(order).toEqual(['answer', 'record']));
-    } finally {
-      end.mockRestore();
-    }
-
-    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    record.mockImplementationOnce(() => {
-      throw new Error('recorder broke');
-    });
-    try {
-      const res = await post(chatBody('still answered'));
-      expect(res.status).toBe(200);
-      expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe('still answered');
-      await expectEventually(() => expect(logged).toHaveBeenCalledWith(expect.stringContaining('recorder broke')));
-      // The server is still up, and recording works again.
-      expect((await post(chatBody('and after'))).status).toBe(200);
-      await expectEventually(() => expect(record).toHaveBeenCalledTimes(3));
-    } finally {
-      logged.mockRestore();
-      record.mockRestore();
-    }
-  });
-
-  it("answers embeddings (the framework path) before their event is recorded, and logs a failing record", async () => {
-    const embed = (input: string) =>
-      fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.key}` }, body: JSON.stringify({ model: 'mock/embed', input }) });
+  /**
+   * The call's answer is written before its event is recorded (CallSettlement), and a recorder
+   * that throws is logged while the client still gets its answer and the next call works.
+   */
+  async function answersBeforeRecording(operation: string, call: (text: string) => Promise<Response>, answered: (res: Response, text: string) => Promise<void>): Promise<void> {
     const order: string[] = [];
     const endOriginal = ServerResponse.prototype.end;
     const end = jest.spyOn(ServerResponse.prototype, 'end').mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
@@ -170,26 +136,41 @@ describe('chat completions fast path', () => {
       order.push(`record ${event.operation}`);
     });
     try {
-      expect((await embed('first the answer')).status).toBe(200);
-      await expectEventually(() => expect(order).toEqual(['answer', 'record embeddings']));
+      expect((await call('first the answer')).status).toBe(200);
+      await expectEventually(() => expect(order).toEqual(['answer', `record ${operation}`]));
     } finally {
       end.mockRestore();
     }
 
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     record.mockImplementationOnce(() => {
-      throw new Error('recorder broke on embeddings');
+      throw new Error(`recorder broke on ${operation}`);
     });
     try {
-      const res = await embed('still answered');
+      const res = await call('still answered');
       expect(res.status).toBe(200);
-      expect(((await res.json()) as { data: Array<{ embedding: number[] }> }).data[0].embedding.length).toBeGreaterThan(0);
-      await expectEventually(() => expect(logged).toHaveBeenCalledWith(expect.stringContaining('recorder broke on embeddings')));
-      expect((await embed('and after')).status).toBe(200);
+      await answered(res, 'still answered');
+      await expectEventually(() => expect(logged).toHaveBeenCalledWith(expect.stringContaining(`recorder broke on ${operation}`)));
+      // The server is still up, and recording works again.
+      expect((await call('and after')).status).toBe(200);
       await expectEventually(() => expect(record).toHaveBeenCalledTimes(3));
     } finally {
       logged.mockRestore();
       record.mockRestore();
     }
+  }
+
+  it("writes a chat answer before the call's event is recorded, and a failing record is logged, not answered with an error", async () => {
+    await answersBeforeRecording('chat', (text) => post(chatBody(text)), async (res, text) => {
+      expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe(text);
+    });
+  });
+
+  it('does the same for embeddings, which the framework path serves', async () => {
+    const embed = (input: string) =>
+      fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.key}` }, body: JSON.stringify({ model: 'mock/embed', input }) });
+    await answersBeforeRecording('embeddings', embed, async (res) => {
+      expect(((await res.json()) as { data: Array<{ embedding: number[] }> }).data[0].embedding.length).toBeGreaterThan(0);
+    });
   });
 });
