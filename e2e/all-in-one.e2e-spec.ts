@@ -49,6 +49,8 @@ describe('all-in-one Tollgate (built app, real HTTP, official openai client)', (
     expect(completion.usage?.prompt_tokens).toBeGreaterThan(0);
     expect(completion.usage?.total_tokens).toBe((completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0));
     expect(response.headers.get('x-request-id')).toBeTruthy();
+    // Idle keep-alive connections live past a load balancer's 60 s (TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS), not Node's 5 s.
+    expect(response.headers.get('keep-alive')).toBe('timeout=65');
     const callId = response.headers.get('x-tollgate-call-id');
     expect(callId).toBeTruthy();
 

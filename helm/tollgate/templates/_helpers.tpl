@@ -183,6 +183,7 @@ OTEL_RESOURCE_ATTRIBUTES (K8S_*); the chart tests hold it to that.
   (list "LOG_LEVEL" (default $g.logLevel $svc.logLevel))
   (list "TOLLGATE_SHUTDOWN_TIMEOUT_MS" (int $g.shutdownTimeoutMs))
   (list "TOLLGATE_MAX_BODY_BYTES" (int $g.maxBodyBytes))
+  (list "TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS" (int $g.httpKeepAliveTimeoutMs))
   (list "TOLLGATE_BUS" "kafka")
   (list "KAFKA_BROKERS" (join "," $g.kafka.brokers))
   (list "KAFKA_CLIENT_ID" (printf "tollgate-%s" .name))

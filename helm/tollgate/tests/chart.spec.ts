@@ -390,6 +390,15 @@ describe('environment against the services’ config schemas', () => {
     expect(guardrails.TOLLGATE_BOOTSTRAP_KEY).toMatch(/^tg-/);
   });
 
+  it('gives every service the keep-alive timeout, 65 s by default, and refuses one that is not a positive number', () => {
+    const tuned = render([{ global: { httpKeepAliveTimeoutMs: 120000 } }]);
+    for (const { name } of SERVICES) {
+      expect(envOf(deploymentOf(renders.default, name)).get('TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS')).toBe('65000');
+      expect(envOf(deploymentOf(tuned, name)).get('TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS')).toBe('120000');
+    }
+    expect(() => render([{ global: { httpKeepAliveTimeoutMs: 0 } }])).toThrow(/httpKeepAliveTimeoutMs/);
+  });
+
   it('starts each service through the image entry point (TOLLGATE_SERVICE names a built service)', () => {
     for (const { name } of SERVICES) {
       expect(envOf(deploymentOf(renders.default, name)).get('TOLLGATE_SERVICE')).toBe(name);

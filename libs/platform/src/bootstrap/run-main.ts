@@ -19,11 +19,12 @@ export function runMain(main: () => Promise<unknown>): void {
 }
 
 /** The HTTP settings of a process, from its validated environment. */
-export function httpSettings(runtime: RuntimeEnv & { PORT: number }): Pick<HttpServiceOptions, 'host' | 'port' | 'maxBodyBytes' | 'shutdownTimeoutMs' | 'logLevel'> {
+export function httpSettings(runtime: RuntimeEnv & { PORT: number }): Pick<HttpServiceOptions, 'host' | 'port' | 'maxBodyBytes' | 'keepAliveTimeoutMs' | 'shutdownTimeoutMs' | 'logLevel'> {
   return {
     host: runtime.HOST,
     port: runtime.PORT,
     maxBodyBytes: runtime.TOLLGATE_MAX_BODY_BYTES,
+    keepAliveTimeoutMs: runtime.TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     shutdownTimeoutMs: runtime.TOLLGATE_SHUTDOWN_TIMEOUT_MS,
     logLevel: runtime.LOG_LEVEL,
   };

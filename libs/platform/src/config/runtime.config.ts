@@ -28,6 +28,13 @@ export const RuntimeEnvSchema = z.object({
   KAFKA_LINGER_MS: env.nonNegativeInt(DEFAULT_KAFKA_LINGER_MS),
   /** Largest request body accepted, in bytes (413 beyond it). */
   TOLLGATE_MAX_BODY_BYTES: env.positiveInt(4 * 1024 * 1024),
+  /**
+   * How long an idle keep-alive connection stays open, in ms (Node's default is 5 s). Longer than
+   * the idle timeout of what sits in front (65 s over the 60 s of an AWS ALB or ingress-nginx's
+   * upstream keep-alive), so that the server never closes a connection the proxy is about to reuse
+   * (which the client would see as a 502), and clients do not reconnect after every pause.
+   */
+  TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(65_000),
   /** How long a stopping process waits for in-flight requests and consumers. */
   TOLLGATE_SHUTDOWN_TIMEOUT_MS: env.positiveInt(10_000),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose'], { error: 'must be error, warn, log, debug or verbose' }).default('log'),
