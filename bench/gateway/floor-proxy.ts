@@ -48,4 +48,8 @@ const server = createServer((req, res) => {
     }
   });
 });
+// Idle connections stay open as long as the gateway keeps them (TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS):
+// the generator should not reconnect to one target and not to the other.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 serveForParent(server);
