@@ -628,10 +628,12 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     await settle(target.process.pid, SETTLE_MAX_MS);
   }
   const referenceRate = options.rates.reduce((best, rate) => (Math.abs(rate - 1000) < Math.abs(best - 1000) ? rate : best));
-  log(
-    `fixed rates ${options.rates.join(', ')} req/s: ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, targets interleaved` +
-      (options.rounds > 1 ? `; ${options.rounds} rounds at ${referenceRate} req/s, pooled` : ''),
-  );
+  if (!options.streamOnly) {
+    log(
+      `fixed rates ${options.rates.join(', ')} req/s: ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, targets interleaved` +
+        (options.rounds > 1 ? `; ${options.rounds} rounds at ${referenceRate} req/s, pooled` : ''),
+    );
+  }
   const saturated = (run: FixedRateRun): boolean => run.result.latency.p99 > SATURATED_P99_MS || run.result.errors > run.result.scheduled / 100;
   for (const rate of options.streamOnly ? [] : options.rates) {
     // At the reference rate, where the targets are judged, several rounds: on a shared machine one
@@ -654,8 +656,10 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
       if (report.saturatedAt === rate) log(`${target.name} is saturated at ${rate} req/s: its higher fixed rates are skipped`);
     }
   }
-  log(`highest rate with p99 < ${P99_LIMIT_MS} ms, the targets' probes in turn`);
-  if (!options.streamOnly) await searchHighestHeld(generator, live(), reports, options);
+  if (!options.streamOnly) {
+    log(`highest rate with p99 < ${P99_LIMIT_MS} ms, the targets' probes in turn`);
+    await searchHighestHeld(generator, live(), reports, options);
+  }
   log(`streaming first byte at ${options.streamRate} req/s${options.rounds > 1 ? `: ${options.rounds} rounds, targets interleaved, pooled` : ''}`);
   // The streaming path (SSE parsing, async iteration) has not run yet: it gets the same unmeasured
   // JIT warm-up the JSON path had before its first rate, or its figure is partly the interpreter's.

@@ -61,7 +61,8 @@ export class AnthropicProvider implements ChatProvider {
       // A failure after message_stop loses nothing: the answer is complete.
       if (!finish) throw this.http.streamReadError(error, signal, deltas);
     } finally {
-      this.http.release(body, translator.finished);
+      // Drained (keeping the connection) when complete, aborted otherwise.
+      body.release(translator.finished);
     }
     if (!finish) throw this.http.streamCut(`the stream ended before message_stop after ${deltas} chunk(s)`);
     yield finish;

@@ -18,9 +18,6 @@ export interface UpstreamHttpOptions {
   secrets: readonly string[];
 }
 
-/** An open stream's body: its chunks as they arrive (see UpstreamStream). */
-export type ResponseBody = UpstreamStream;
-
 /** A whole answer of postJson's: status, headers and body. */
 interface BufferedResponse {
   statusCode: number;
@@ -81,7 +78,7 @@ export class UpstreamHttp {
    * response headers and each silence between chunks, not the whole stream: a long answer may
    * legitimately stream for longer than any sensible first-byte deadline.
    */
-  async openStream(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<ResponseBody> {
+  async openStream(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<UpstreamStream> {
     let response: OpenedStream;
     try {
       response = await this.sendForStream(path, headers, body, signal);
@@ -107,11 +104,6 @@ export class UpstreamHttp {
     return new ProviderError(`${this.options.label}: the stream was cut: ${reason}`, 'stream_cut', { cause });
   }
 
-  /** Ends a stream body: drained (keeping the connection) when complete, destroyed otherwise. */
-  release(body: ResponseBody, complete: boolean): void {
-    body.release(complete);
-  }
-
   async close(): Promise<void> {
     await this.pool.close();
   }
@@ -119,18 +111,19 @@ export class UpstreamHttp {
   /** A stream's POST through dispatch() (UpstreamStream): undici's own timers bound the wait for headers and each silence. */
   private sendForStream(path: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<OpenedStream> {
     const { timeoutMs } = this.options;
-    return UpstreamStream.open(
-      this.pool,
-      {
-        method: 'POST',
-        path: this.pathPrefix + path,
-        headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
-        body: JSON.stringify(body),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      },
-      signal,
-    );
+    return UpstreamStream.open(this.pool, this.post(path, headers, body, 'text/event-stream', timeoutMs), signal);
+  }
+
+  /** A JSON POST to the upstream, answered as `accept`; `timeoutMs` for undici's header and body timers (null: none). */
+  private post(path: string, headers: Record<string, string>, body: unknown, accept: string, timeoutMs: number | null): Dispatcher.DispatchOptions {
+    return {
+      method: 'POST',
+      path: this.pathPrefix + path,
+      headers: { ...headers, 'content-type': 'application/json', accept },
+      body: JSON.stringify(body),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    };
   }
 
   /**
@@ -168,15 +161,8 @@ export class UpstreamHttp {
       const timer = setTimeout(() => stop(new DeadlinePassed(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
       signal.addEventListener('abort', onCallerAbort, { once: true });
       this.pool.dispatch(
-        {
-          method: 'POST',
-          path: this.pathPrefix + path,
-          headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify(body),
-          // The whole-call deadline above bounds JSON calls, not undici's own timers.
-          headersTimeout: null,
-          bodyTimeout: null,
-        },
+        // The whole-call deadline above bounds JSON calls, not undici's own timers.
+        this.post(path, headers, body, 'application/json', null),
         {
           onRequestStart(controller) {
             if (stopped) return controller.abort(stopped);

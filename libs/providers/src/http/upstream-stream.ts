@@ -35,8 +35,6 @@ export class UpstreamStream implements AsyncIterable<Uint8Array> {
   private controller: Dispatcher.DispatchController | undefined;
   private draining = false;
   private drained = 0;
-  /** Set when the stream stopped for a reason of ours (the caller's abort, a release): the first reason wins. */
-  private stopped: Error | undefined;
   private opened: { resolve: (opened: OpenedStream) => void; reject: (error: Error) => void } | undefined;
   private readonly onAbort = (): void => this.abort(abortReason(this.signal));
 
@@ -58,9 +56,9 @@ export class UpstreamStream implements AsyncIterable<Uint8Array> {
 
   /** The body's text, gathered to its end (an error answer's, say); '' if it cannot be read. */
   async text(): Promise<string> {
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
     try {
-      for await (const chunk of this) parts.push(Buffer.from(chunk));
+      for await (const chunk of this) parts.push(chunk);
     } catch {
       return '';
     }
@@ -73,7 +71,8 @@ export class UpstreamStream implements AsyncIterable<Uint8Array> {
    * request is aborted and its socket closed.
    */
   release(complete: boolean): void {
-    if (this.ended || this.failure) return this.detach();
+    // Ended or failed: nothing left to read, and the signal was let go of then.
+    if (this.ended || this.failure) return;
     if (!complete) return this.abort(new Error('the upstream stream was released before its end'));
     this.draining = true;
     this.chunks.length = 0;
@@ -105,8 +104,8 @@ export class UpstreamStream implements AsyncIterable<Uint8Array> {
     wake?.();
   }
 
+  /** Stops the stream for a reason of ours (the caller's abort, a release): the stream fails with it first, so undici's error that follows is ignored. */
   private abort(reason: Error): void {
-    this.stopped ??= reason;
     this.fail(reason);
     this.controller?.abort(reason);
   }
@@ -130,7 +129,8 @@ export class UpstreamStream implements AsyncIterable<Uint8Array> {
     return {
       onRequestStart: (controller) => {
         this.controller = controller;
-        if (this.stopped) controller.abort(this.stopped);
+        // Stopped while it waited for a connection: only a reason of ours can have failed it yet.
+        if (this.failure) controller.abort(this.failure);
       },
       onResponseStart: (_controller, statusCode, headers) => {
         const opened = this.opened;
@@ -155,8 +155,8 @@ export class UpstreamStream implements AsyncIterable<Uint8Array> {
         this.notify();
       },
       onResponseError: (_controller, error) => {
-        // Our own abort already failed the stream with its reason; undici's wrapper error adds nothing.
-        this.fail(this.stopped ?? error);
+        // After our own abort the stream has already failed with its reason, and this does nothing.
+        this.fail(error);
       },
     };
   }

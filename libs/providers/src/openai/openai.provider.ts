@@ -111,7 +111,8 @@ export class OpenAiProvider implements ChatProvider {
       // A failure after [DONE] loses nothing: the answer is complete.
       if (!done) throw this.http.streamReadError(error, signal, deltas);
     } finally {
-      this.http.release(body, done || usage !== undefined);
+      // Drained (keeping the connection) when complete, aborted otherwise.
+      body.release(done || usage !== undefined);
     }
     // Without [DONE] or the usage chunk we cannot tell a finished answer from a cut one.
     if (!done && !usage) throw this.http.streamCut(`the stream ended before [DONE] after ${deltas} chunk(s)`);
