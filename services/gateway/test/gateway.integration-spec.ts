@@ -127,6 +127,24 @@ describe('gateway over real HTTP with the official openai client', () => {
     expect(event.attempts).toHaveLength(1);
   });
 
+  it('stops the upstream stream when the client hangs up after the first chunk, and records it as truncated', async () => {
+    // Eight words, a second apart: the whole answer would take ~8 s; the client leaves after its first content chunk.
+    const slow = { model: 'mock/echo', stream: true, messages: [{ role: 'user', content: 'leave me after one word please ok' }], mock: { chunk_delay_ms: 1000 } } as unknown as OpenAI.ChatCompletionCreateParamsStreaming;
+    const abort = new AbortController();
+    const { data: stream, response } = await client().chat.completions.create(slow, { signal: abort.signal }).withResponse();
+    let text = '';
+    // The SDK ends the iteration quietly once its signal aborts.
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      if (text.length > 0) abort.abort();
+    }
+    expect(text.length).toBeGreaterThan(0);
+    const event = await callEvent(response.headers.get('x-tollgate-call-id'));
+    expect(event).toMatchObject({ stream: true, outcome: 'truncated', error: { type: 'client_disconnected' } });
+    // Stopped when the client left, not when the last word would have come.
+    expect(event.latencyMs).toBeLessThan(5000);
+  });
+
   it('serves embeddings as floats and as base64', async () => {
     const floats = await client().embeddings.create({ model: 'mock/embed', input: ['alpha', 'beta'] });
     expect(floats.data).toHaveLength(2);

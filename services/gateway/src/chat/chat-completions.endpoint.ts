@@ -4,7 +4,7 @@ import { sendJson } from '@tollgate/platform';
 import type { Caller } from '@tollgate/platform';
 import { attributionFrom } from './attribution';
 import { ChatCompletionsService } from './chat-completions.service';
-import { ChatCompletionRequestSchema, parseOpenAiBody } from './dto/chat-completion.request';
+import { parseChatCompletionRequest } from './dto/chat-completion.request';
 import { SseWriter } from './sse';
 
 /**
@@ -17,7 +17,7 @@ export class ChatCompletionsEndpoint {
   constructor(private readonly chat: ChatCompletionsService) {}
 
   async serve(caller: Caller, body: unknown, headers: IncomingHttpHeaders, res: ServerResponse): Promise<void> {
-    const request = parseOpenAiBody(ChatCompletionRequestSchema, body);
+    const request = parseChatCompletionRequest(body);
     const call = { caller, request, requestId: String(headers['x-request-id']), attribution: attributionFrom(headers) };
     const plan = this.chat.plan(call);
     // A client that hangs up stops the upstream call: nobody would read the answer it pays for.

@@ -1,4 +1,5 @@
-import { ChatCompletionRequestSchema, paramPath, promptForEstimate } from './chat-completion.request';
+import { OpenAiHttpError } from '@tollgate/platform';
+import { ChatCompletionRequestSchema, isPlainChatRequest, paramPath, parseChatCompletionRequest, promptForEstimate } from './chat-completion.request';
 
 const weatherTool = { type: 'function', function: { name: 'get_weather', description: 'Current weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
 const toolCall = { id: 'call_abc', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
@@ -78,5 +79,97 @@ describe('the prompt as the token estimate sees it', () => {
   it('is the messages alone when there are no tools', () => {
     const request = ChatCompletionRequestSchema.parse({ model: 'mock/echo', messages: [{ role: 'user', content: 'Hi' }] });
     expect(promptForEstimate(request)).toEqual([{ role: 'user', content: 'Hi' }]);
+  });
+});
+
+/** Seeded PRNG (mulberry32): the generated bodies are the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Values that sit on or beside the schema's bounds and types, for any field. */
+const ODD_VALUES: unknown[] = [undefined, null, 0, -1, 1, 0.5, 2, 2.0001, 1.0001, 64, 1e21, 2 ** 53, -0, '', 'x', 'x'.repeat(256), 'x'.repeat(257), true, false, [], ['a'], {}, { include_usage: true }, { include_usage: 'yes' }];
+
+function generatedBody(random: () => number): unknown {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
+  const maybe = (p: number): boolean => random() < p;
+  const message = (): unknown => {
+    if (maybe(0.03)) return pick([null, 'hi', [], 7]);
+    const m: Record<string, unknown> = { role: maybe(0.85) ? pick(['system', 'developer', 'user', 'assistant']) : pick(['tool', 'bot', '', null]) };
+    if (maybe(0.93)) m['content'] = maybe(0.85) ? pick(['Hello', '', 'Say hi in one sentence.', 'é😀']) : pick([null, 7, [], [{ type: 'text', text: 'a' }], { text: 'a' }]);
+    if (maybe(0.1)) m['name'] = pick(['alice', 'x'.repeat(256), 'x'.repeat(257), 5]);
+    if (maybe(0.05)) m['tool_calls'] = pick([[], [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }]]);
+    if (maybe(0.05)) m['tool_call_id'] = pick(['c1', '']);
+    if (maybe(0.05)) m['extra_field'] = pick([1, 'a', null]);
+    return m;
+  };
+  const body: Record<string, unknown> = {};
+  if (maybe(0.95)) body['model'] = maybe(0.85) ? pick(['mock/echo', 'gpt-4o', 'm']) : pick(ODD_VALUES);
+  if (maybe(0.95)) body['messages'] = maybe(0.95) ? Array.from({ length: pick([0, 1, 1, 2, 3, 5]) }, message) : pick(ODD_VALUES);
+  const fields = ['max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stream', 'stream_options', 'user', 'stop', 'n', 'tools', 'tool_choice', 'parallel_tool_calls', 'seed', 'metadata'];
+  for (const field of fields) if (maybe(0.12)) body[field] = pick(ODD_VALUES);
+  // A JSON body can carry an own "__proto__" key; only JSON.parse makes one.
+  return maybe(0.02) ? JSON.parse(JSON.stringify({ ...body, ['__proto__']: { polluted: true } })) : maybe(0.02) ? JSON.parse(`{"__proto__":{"a":1},${JSON.stringify(body).slice(1)}`) : body;
+}
+
+describe('the plain-request check that skips zod on the hot path', () => {
+  it('accepts only bodies the schema accepts, and exactly as the schema returns them', () => {
+    const random = seeded(20261206);
+    let plain = 0;
+    let leftToZod = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const body = generatedBody(random);
+      const parsed = ChatCompletionRequestSchema.safeParse(body);
+      if (isPlainChatRequest(body)) {
+        plain++;
+        if (!parsed.success) throw new Error(`accepted a body the schema rejects: ${JSON.stringify(body)}: ${parsed.error.issues[0]?.message}`);
+        expect(body).toEqual(parsed.data);
+      } else if (parsed.success) {
+        leftToZod++;
+      }
+    }
+    // The generator reaches both sides: plain bodies, and valid ones the check leaves to zod.
+    expect(plain).toBeGreaterThan(1000);
+    expect(leftToZod).toBeGreaterThan(200);
+  });
+
+  it('takes the request the openai SDK sends for a plain chat, streamed or not', () => {
+    const request = { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi', name: 'alice' }], max_tokens: 64, temperature: 0.2, top_p: 1, user: 'u-1', metadata: { team: 'a' } };
+    expect(isPlainChatRequest(request)).toBe(true);
+    expect(isPlainChatRequest({ ...request, stream: true, stream_options: { include_usage: true } })).toBe(true);
+    expect(isPlainChatRequest({ ...request, stream: true, stream_options: null })).toBe(true);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['null max_tokens', { max_tokens: null }, 'max_tokens'],
+    ['max_tokens 0', { max_tokens: 0 }, 'max_tokens'],
+    ['fractional max_completion_tokens', { max_completion_tokens: 1.5 }, 'max_completion_tokens'],
+    ['temperature above 2', { temperature: 2.5 }, 'temperature'],
+    ['top_p as a string', { top_p: '1' }, 'top_p'],
+    ['stream as a string', { stream: 'true' }, 'stream'],
+    ['stream_options.include_usage as a string', { stream_options: { include_usage: 'yes' } }, 'stream_options.include_usage'],
+    ['a 257-character user', { user: 'u'.repeat(257) }, 'user'],
+    ['an empty model', { model: '' }, 'model'],
+    ['no messages', { messages: [] }, 'messages'],
+    ['a message of an unknown role', { messages: [{ role: 'bot', content: 'x' }] }, 'messages[0].role'],
+  ])('leaves %s to zod, which answers with its param', (_case, fields, param) => {
+    const body = { model: 'mock/echo', messages: [{ role: 'user', content: 'x' }], ...fields };
+    expect(isPlainChatRequest(body)).toBe(false);
+    let thrown: unknown;
+    try {
+      parseChatCompletionRequest(body);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(OpenAiHttpError);
+    expect((thrown as OpenAiHttpError).getStatus()).toBe(400);
+    expect((thrown as OpenAiHttpError).getResponse()).toEqual({ error: expect.objectContaining({ param, type: 'invalid_request_error' }) });
   });
 });
