@@ -16,8 +16,8 @@ export interface HttpServiceOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
-  /** Idle keep-alive connections close after this long (TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS); unset: Node's 5 s. */
-  keepAliveTimeoutMs?: number;
+  /** Idle keep-alive connections close after this long (TOLLGATE_HTTP_KEEP_ALIVE_TIMEOUT_MS). */
+  keepAliveTimeoutMs: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
   /** Runs after the app has closed (e.g. stopping an embedded database). */
@@ -59,11 +59,9 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Run
   app.useGlobalFilters(new OpenAiExceptionFilter());
   await startEventConsumers(app);
   const server = app.getHttpServer() as Server;
-  if (options.keepAliveTimeoutMs !== undefined) {
-    server.keepAliveTimeout = options.keepAliveTimeoutMs;
-    // A request's headers may take as long as before, but never less than an idle connection lives.
-    server.headersTimeout = Math.max(server.headersTimeout, options.keepAliveTimeoutMs + 1_000);
-  }
+  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  // A request's headers may take as long as before, but never less than an idle connection lives.
+  server.headersTimeout = Math.max(server.headersTimeout, options.keepAliveTimeoutMs + 1_000);
   await app.listen(options.port, options.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
