@@ -24,14 +24,16 @@ import {
 } from './processes';
 import type { BenchProcess } from './processes';
 import type { GeneratorMessage, LoadJob, LoadResult } from './protocol';
-import { describeMachine, latencyVerdicts, renderLatencySection, renderSoakSection, rssTrend, writeSection } from './report';
+import { collectAndMeasure } from './inspector';
+import { describeMachine, latencyVerdicts, mb, memoryVerdict, renderLatencySection, renderSoakSection, writeSection } from './report';
 import type { FixedRateRun, LatencyRun, TargetName, TargetReport } from './report';
 import { poolRounds } from './rounds';
 
 /**
  * `npm run bench:gateway`: the gateway's overhead against a floor proxy and the upstream itself,
  * under open-loop load, and the issue's targets as ratios from one run (docs/benchmarks.md).
- * `--soak 300` instead runs the gateway alone for that long and judges whether its RSS stays flat.
+ * `--soak 300` instead runs the gateway alone for that long and judges whether its RSS stays flat:
+ * RSS after a full collection (through the gateway's inspector) at the end against the start.
  */
 
 const REPO_ROOT = resolve(__dirname, '../..'); // dist/bench-gateway
@@ -79,7 +81,8 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --profile               also write a V8 CPU profile of the gateway (node --cpu-prof, into
                           dist/bench-gateway/profiles/) and print where its time went; the
                           profiler costs a little, so the run's numbers are marked as profiled
-  --soak <s>              instead: the gateway alone at --soak-rate for <s> seconds, RSS every 5 s
+  --soak <s>              instead: the gateway alone at --soak-rate for <s> seconds, RSS every 5 s;
+                          judged on RSS after a full collection at the end against the start
   --soak-rate <n>         req/s of the soak (default 500)
   --output <file>         where the tables go (default docs/benchmarks.md); --no-docs to skip
 
@@ -292,6 +295,8 @@ interface Gateway {
   brokers?: string[];
   /** The Helm chart's gateway.nodeFlags it was started with (service mode with --node-flags chart). */
   chartFlags: string[];
+  /** The gateway's inspector (soak runs only: full collections at the soak's start and end). */
+  inspectOrigin?: string;
 }
 
 /** The variables of the caller's shell that would point the gateway elsewhere than this run wants. */
@@ -400,10 +405,12 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
     busEnv = { TOLLGATE_BOOTSTRAP_KEY: key };
   }
   const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const inspectPort = options.soakSeconds === undefined ? undefined : await freePort();
+  const inspecting = inspectPort === undefined ? [] : [`--inspect=127.0.0.1:${inspectPort}`];
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
   // The service as the chart runs it; the all-in-one app is not deployed by the chart.
   const chartFlags = options.gateway === 'service' && options.chartNodeFlags ? readChartGatewayNodeFlags(REPO_ROOT) : [];
-  const gateway = spawnNode('gateway', ['--enable-source-maps', ...chartFlags, ...profiling, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
+  const gateway = spawnNode('gateway', ['--enable-source-maps', ...chartFlags, ...profiling, ...inspecting, ...(process.env['BENCH_GATEWAY_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), main], {
     cwd: REPO_ROOT,
     env: {
       ...inheritedEnv(),
@@ -441,7 +448,9 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
   if (problem) return giveUp(`a call for model "${PUBLIC_MODEL}" failed (is TOLLGATE_DEPLOYMENTS routing in place?): ${problem}`);
   const after = (await getJson(`${upstreamOrigin}/_bench/stats`)).body as { completions: number };
   if (after.completions <= before.completions) return giveUp(`the gateway answered "${PUBLIC_MODEL}" without calling the bench upstream`);
-  return { target: { name: 'gateway', origin, headers, process: gateway, withChildren: options.gateway === 'all-in-one' }, dataDir, key, otlpSink, brokers, chartFlags };
+  return { target: { name: 'gateway', origin, headers, process: gateway, withChildren: options.gateway === 'all-in-one' }, dataDir, key, otlpSink, brokers, chartFlags,
+    ...(inspectPort === undefined ? {} : { inspectOrigin: `http://127.0.0.1:${inspectPort}` }),
+  };
 }
 
 /** Proof that llm.call events flow: cost rows (all-in-one) or events on the Kafka topic (service). */
@@ -719,6 +728,8 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
 
 async function runSoak(options: Options, generator: LoadGenerator, gateway: Gateway | string): Promise<void> {
   if (typeof gateway === 'string') throw new Error(`the soak needs the gateway, which could not be started: ${gateway}`);
+  const { inspectOrigin } = gateway;
+  if (!inspectOrigin) throw new Error('the soak needs the gateway started with its inspector');
   const seconds = options.soakSeconds ?? 300;
   const machine = describeMachine(REPO_ROOT);
   const startedAt = new Date();
@@ -727,12 +738,20 @@ async function runSoak(options: Options, generator: LoadGenerator, gateway: Gate
   const sampler = new RssSampler([{ name: 'gateway', pid }]);
   const clock = Date.now();
   sampler.start(5_000);
+  // Memory is compared after a full collection at both ends, each after load and once the gateway
+  // is idle again, so that neither the calls in flight nor the phase of V8's collection cycle
+  // decides it. The warm-up comes first, so that pools, caches and compiled code are in place.
+  log(`soak: gateway at ${options.soakRate} req/s: ${options.soakWarmupSeconds} s warm-up, a full collection, ${seconds} s measured, a full collection`);
+  await generator.run(jobFor(gateway.target, options.soakRate, 0, options.soakWarmupSeconds, false, options));
+  await settle(pid, SETTLE_MAX_MS);
+  const atStart = await collectAndMeasure(inspectOrigin);
+  log(`after a full collection: RSS ${mb(atStart.rssBytes)} MB, heap used ${mb(atStart.heapUsedBytes)} MB`);
   let measuredFromMs = 0;
   let cpuBefore = NaN;
   const windowSeconds = Math.max(10, Math.round(seconds / 10));
-  log(`soak: gateway at ${options.soakRate} req/s for ${options.soakWarmupSeconds} s warm-up + ${seconds} s`);
   const result = await generator.run(
-    { ...jobFor(gateway.target, options.soakRate, options.soakWarmupSeconds, seconds, false, options), windowSeconds },
+    // Two seconds of warm-up again: a full collection may drop compiled code.
+    { ...jobFor(gateway.target, options.soakRate, 2, seconds, false, options), windowSeconds },
     () => {
       measuredFromMs = Date.now() - clock;
       cpuBefore = cpuSeconds(pid);
@@ -741,6 +760,9 @@ async function runSoak(options: Options, generator: LoadGenerator, gateway: Gate
   const measuredToMs = Date.now() - clock;
   const cpuUsPerRequest = ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.ok);
   sampler.stop();
+  await settle(pid, SETTLE_MAX_MS);
+  const atEnd = await collectAndMeasure(inspectOrigin);
+  log(`after a full collection: RSS ${mb(atEnd.rssBytes)} MB, heap used ${mb(atEnd.heapUsedBytes)} MB`);
   machine.loadAtEnd = loadavg();
   const gatewaySetup = await describeGateway(gateway, options, costRows);
   const profile = await profileNotes(options, gateway, startedAt);
@@ -758,11 +780,12 @@ async function runSoak(options: Options, generator: LoadGenerator, gateway: Gate
     rss: sampler.of('gateway'),
     measuredFromMs,
     measuredToMs,
+    collected: { atStart, atEnd },
   };
   const section = renderSoakSection(run) + profile.map((note) => `- ${note}\n`).join('');
   console.log(`\n${section}`);
-  const trend = rssTrend(run);
-  console.log(`${trend ? (trend.flat ? 'PASS' : 'MISS') : 'n/a '}  RSS flat over ${seconds} s`);
+  const verdict = memoryVerdict(run.collected);
+  console.log(`${verdict.flat ? 'PASS' : 'MISS'}  RSS flat over ${seconds} s: ${verdict.measured}`);
   if (options.output) {
     writeSection(options.output, 'gateway-soak', section);
     log(`wrote ${options.output}`);
