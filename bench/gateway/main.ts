@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -87,7 +87,8 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --output <file>         where the tables go (default docs/benchmarks.md); --no-docs to skip
 
 Diagnosis (environment): BENCH_GATEWAY_NODE_FLAGS="--trace-gc" adds node flags to the gateway
-process; BENCH_GATEWAY_ENV="OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64 ..." adds variables to it; BENCH_PROCESS_LOG=/tmp/bench appends each process's output to /tmp/bench.<name>.
+process; BENCH_GATEWAY_ENV="OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64 ..." adds variables to it; BENCH_PROCESS_LOG=/tmp/bench appends each process's output to /tmp/bench.<name>;
+BENCH_SAMPLES_OUT=/tmp/samples.jsonl appends every latency of the rounds at 1,000 req/s, in schedule order, per target and round.
 `;
 
 interface Options {
@@ -559,6 +560,8 @@ async function measureFixedRate(generator: LoadGenerator, target: Target, rate: 
   const run: FixedRateRun = { rate, result, cpuUsPerRequest: perRequest(cpuSeconds(pid) - cpuBefore) };
   if (target.withChildren) run.childrenCpuUsPerRequest = perRequest(descendantsCpuSeconds(pid) - childrenBefore);
   const which = round && round.of > 1 ? ` (round ${round.index + 1} of ${round.of})` : '';
+  const samplesOut = process.env['BENCH_SAMPLES_OUT'];
+  if (samplesOut && result.samples) appendFileSync(samplesOut, `${JSON.stringify({ target: target.name, rate, round: round?.index, samples: result.samples })}\n`);
   log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s${which}: ${summary(result)}, CPU ${run.cpuUsPerRequest.toFixed(0)} µs/request`);
   return run;
 }
