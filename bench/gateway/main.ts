@@ -752,7 +752,7 @@ async function runSoak(options: Options, generator: LoadGenerator, gateway: Gate
   await generator.run(jobFor(gateway.target, options.soakRate, 0, options.soakWarmupSeconds, false, options));
   await settle(pid, SETTLE_MAX_MS);
   const atStart = await collectAndMeasure(inspectOrigin);
-  log(`after a full collection: RSS ${mb(atStart.rssBytes)} MB, heap used ${mb(atStart.heapUsedBytes)} MB`);
+  log(`after a full collection: RSS ${mb(atStart.rssBytes)} MB, heap used ${mb(atStart.heapUsedBytes)} MB, external ${mb(atStart.externalBytes)} MB`);
   let measuredFromMs = 0;
   let cpuBefore = NaN;
   const windowSeconds = Math.max(10, Math.round(seconds / 10));
@@ -769,7 +769,7 @@ async function runSoak(options: Options, generator: LoadGenerator, gateway: Gate
   sampler.stop();
   await settle(pid, SETTLE_MAX_MS);
   const atEnd = await collectAndMeasure(inspectOrigin);
-  log(`after a full collection: RSS ${mb(atEnd.rssBytes)} MB, heap used ${mb(atEnd.heapUsedBytes)} MB`);
+  log(`after a full collection: RSS ${mb(atEnd.rssBytes)} MB, heap used ${mb(atEnd.heapUsedBytes)} MB, external ${mb(atEnd.externalBytes)} MB`);
   machine.loadAtEnd = loadavg();
   const gatewaySetup = await describeGateway(gateway, options, costRows);
   const profile = await profileNotes(options, gateway, startedAt);

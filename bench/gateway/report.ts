@@ -341,15 +341,14 @@ export const RSS_GROWTH_LIMIT = 0.05;
  * the RSS sampled while it runs: that follows V8's collection cycle (old space grows to a limit, a
  * mark-compact returns it; 210–320 MB at 500 req/s over 8–10 minutes), so a five-minute run's
  * trend said MISS or PASS by the phase the cycle was in (docs/benchmarks.md, ninth and tenth
- * sessions). A leak stays after a full collection; 5% of ~200 MB over 150,000 calls is ~70 bytes a call.
+ * sessions). A leak stays after a full collection; 5% of ~160 MB over 150,000 calls is ~55 bytes a call.
  */
-export function memoryVerdict({ atStart, atEnd }: SoakRun['collected']): { flat: boolean; growth: number; measured: string } {
+export function memoryVerdict({ atStart, atEnd }: SoakRun['collected']): { flat: boolean; measured: string } {
   const growth = atEnd.rssBytes / atStart.rssBytes - 1;
   const heapGrowth = atEnd.heapUsedBytes / atStart.heapUsedBytes - 1;
   const signed = (ratio: number): string => `${ratio >= 0 ? '+' : ''}${(ratio * 100).toFixed(1)}%`;
   return {
     flat: atEnd.rssBytes <= atStart.rssBytes * (1 + RSS_GROWTH_LIMIT),
-    growth,
     measured:
       `RSS after a full collection ${mb(atStart.rssBytes)} MB after the warm-up, ${mb(atEnd.rssBytes)} MB after the run (${signed(growth)}; flat: at most +${RSS_GROWTH_LIMIT * 100}%); ` +
       `heap used ${(atStart.heapUsedBytes / 2 ** 20).toFixed(1)} → ${(atEnd.heapUsedBytes / 2 ** 20).toFixed(1)} MB (${signed(heapGrowth)})`,
