@@ -1,22 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { collectAndMeasure, type MemoryAfterCollection } from './inspector';
+import { freePort } from './processes';
 import { memoryVerdict } from './report';
 
 const MB = 2 ** 20;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 // A process that, on each line of stdin, keeps 32 MB and throws away 64 MB, then says "done". Each
 // MB is an array of 131,072 doubles on the JS heap (strings from repeat() would be ropes).

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +15,7 @@ import {
   descendantsCpuSeconds,
   forkServer,
   forkWorker,
+  freePort,
   RssSampler,
   settle,
   spawnNode,
@@ -197,17 +197,6 @@ function parseOptions(argv: string[]): Options | undefined {
 const startedMs = Date.now();
 function log(message: string): void {
   console.log(`[${((Date.now() - startedMs) / 1000).toFixed(0).padStart(4)}s] ${message}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
