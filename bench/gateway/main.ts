@@ -25,6 +25,7 @@ import {
 import type { BenchProcess } from './processes';
 import type { GeneratorMessage, LoadJob, LoadResult } from './protocol';
 import { collectAndMeasure } from './inspector';
+import type { MemoryAfterCollection } from './inspector';
 import { describeMachine, latencyVerdicts, mb, memoryVerdict, renderLatencySection, renderSoakSection, writeSection } from './report';
 import type { FixedRateRun, LatencyRun, TargetName, TargetReport } from './report';
 import { poolRounds } from './rounds';
@@ -441,9 +442,8 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
   if (problem) return giveUp(`a call for model "${PUBLIC_MODEL}" failed (is TOLLGATE_DEPLOYMENTS routing in place?): ${problem}`);
   const after = (await getJson(`${upstreamOrigin}/_bench/stats`)).body as { completions: number };
   if (after.completions <= before.completions) return giveUp(`the gateway answered "${PUBLIC_MODEL}" without calling the bench upstream`);
-  return { target: { name: 'gateway', origin, headers, process: gateway, withChildren: options.gateway === 'all-in-one' }, dataDir, key, otlpSink, brokers, chartFlags,
-    ...(inspectPort === undefined ? {} : { inspectOrigin: `http://127.0.0.1:${inspectPort}` }),
-  };
+  const inspect = inspectPort === undefined ? {} : { inspectOrigin: `http://127.0.0.1:${inspectPort}` };
+  return { target: { name: 'gateway', origin, headers, process: gateway, withChildren: options.gateway === 'all-in-one' }, dataDir, key, otlpSink, brokers, chartFlags, ...inspect };
 }
 
 /** Proof that llm.call events flow: cost rows (all-in-one) or events on the Kafka topic (service). */
@@ -721,6 +721,10 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
   }
 }
 
+function logCollected(memory: MemoryAfterCollection): void {
+  log(`after a full collection: RSS ${mb(memory.rssBytes)} MB, heap used ${mb(memory.heapUsedBytes)} MB, external ${mb(memory.externalBytes)} MB`);
+}
+
 async function runSoak(options: Options, generator: LoadGenerator, gateway: Gateway | string): Promise<void> {
   if (typeof gateway === 'string') throw new Error(`the soak needs the gateway, which could not be started: ${gateway}`);
   const { inspectOrigin } = gateway;
@@ -744,7 +748,7 @@ async function runSoak(options: Options, generator: LoadGenerator, gateway: Gate
   await generator.run(jobFor(gateway.target, options.soakRate, 0, options.soakWarmupSeconds, false, options));
   await settle(pid, SETTLE_MAX_MS);
   const atStart = await collectAndMeasure(inspectOrigin);
-  log(`after a full collection: RSS ${mb(atStart.rssBytes)} MB, heap used ${mb(atStart.heapUsedBytes)} MB, external ${mb(atStart.externalBytes)} MB`);
+  logCollected(atStart);
   let measuredFromMs = 0;
   let cpuBefore = NaN;
   const windowSeconds = Math.max(10, Math.round(seconds / 10));
@@ -761,7 +765,7 @@ async function runSoak(options: Options, generator: LoadGenerator, gateway: Gate
   sampler.stop();
   await settle(pid, SETTLE_MAX_MS);
   const atEnd = await collectAndMeasure(inspectOrigin);
-  log(`after a full collection: RSS ${mb(atEnd.rssBytes)} MB, heap used ${mb(atEnd.heapUsedBytes)} MB, external ${mb(atEnd.externalBytes)} MB`);
+  logCollected(atEnd);
   machine.loadAtEnd = loadavg();
   const gatewaySetup = await describeGateway(gateway, options, costRows);
   const profile = await profileNotes(options, gateway, startedAt);

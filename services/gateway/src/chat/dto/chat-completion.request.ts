@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { OpenAiHttpError } from '@tollgate/platform';
 
+/**
+ * Bounds both the schema and the plain-body check below (isPlainChatRequest) apply, so that the
+ * two cannot drift apart.
+ */
+const MAX_NAME_LENGTH = 256; // model, message name, user, ids
+const MAX_MESSAGES = 10_000;
+const TEMPERATURE = { min: 0, max: 2 } as const;
+const TOP_P = { min: 0, max: 1 } as const;
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+
 const TextPart = z.object({ type: z.literal('text'), text: z.string() });
 
 /** OpenAI's rule for function names (also what Anthropic accepts for tool names). */
@@ -8,7 +18,7 @@ const FunctionName = z.string({ error: 'is required and must be a string' }).reg
 
 /** A tool call an assistant message carries (the model's earlier turn, sent back by the client). */
 const ToolCallSchema = z.looseObject({
-  id: z.string({ error: 'is required and must be a string' }).min(1, 'must not be empty').max(256),
+  id: z.string({ error: 'is required and must be a string' }).min(1, 'must not be empty').max(MAX_NAME_LENGTH),
   type: z.literal('function', { error: 'must be "function"' }),
   function: z.looseObject(
     {
@@ -21,12 +31,12 @@ const ToolCallSchema = z.looseObject({
 
 const MessageSchema = z
   .looseObject({
-    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool'], { error: 'must be one of system, developer, user, assistant, tool' }),
+    role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
     // Optional here so that an assistant message with tool_calls may leave it out; required for the other roles below.
     content: z.union([z.string(), z.array(TextPart).min(1), z.null()], { error: 'must be a string, an array of text parts, or null' }).optional(),
-    name: z.string().max(256).optional(),
+    name: z.string().max(MAX_NAME_LENGTH).optional(),
     tool_calls: z.array(ToolCallSchema, { error: 'must be an array of tool calls' }).min(1, 'must not be empty; leave it out instead').max(128).optional(),
-    tool_call_id: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(256).optional(),
+    tool_call_id: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(MAX_NAME_LENGTH).optional(),
   })
   .superRefine((message, ctx) => {
     const { role } = message;
@@ -73,17 +83,17 @@ const ToolChoiceSchema = z.union(
  */
 export const ChatCompletionRequestSchema = z
   .looseObject({
-    model: z.string({ error: 'is required and must be a string such as "mock/echo"' }).min(1, 'must not be empty').max(256),
-    messages: z.array(MessageSchema, { error: 'is required and must be an array of messages' }).min(1, 'must contain at least one message').max(10_000),
+    model: z.string({ error: 'is required and must be a string such as "mock/echo"' }).min(1, 'must not be empty').max(MAX_NAME_LENGTH),
+    messages: z.array(MessageSchema, { error: 'is required and must be an array of messages' }).min(1, 'must contain at least one message').max(MAX_MESSAGES),
     max_tokens: z.number().int('must be a whole number').positive('must be at least 1').optional(),
     max_completion_tokens: z.number().int('must be a whole number').positive('must be at least 1').optional(),
-    temperature: z.number().min(0, 'must be between 0 and 2').max(2, 'must be between 0 and 2').optional(),
+    temperature: z.number().min(TEMPERATURE.min, `must be between ${TEMPERATURE.min} and ${TEMPERATURE.max}`).max(TEMPERATURE.max, `must be between ${TEMPERATURE.min} and ${TEMPERATURE.max}`).optional(),
     stream: z.boolean({ error: 'must be true or false' }).optional(),
     stream_options: z.looseObject({ include_usage: z.boolean({ error: 'must be true or false' }).optional() }, { error: 'must be an object' }).nullish(),
-    top_p: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
+    top_p: z.number().min(TOP_P.min, `must be between ${TOP_P.min} and ${TOP_P.max}`).max(TOP_P.max, `must be between ${TOP_P.min} and ${TOP_P.max}`).optional(),
     stop: z.union([z.string(), z.array(z.string()).max(4, 'must have at most 4 sequences')], { error: 'must be a string or an array of strings' }).nullish(),
     n: z.number().int().min(1).max(1, 'Tollgate returns one choice per request; send n=1 or leave it out').optional(),
-    user: z.string().max(256, 'must be at most 256 characters').optional(),
+    user: z.string().max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`).optional(),
     tools: z.array(ToolSchema, { error: 'must be an array of tools' }).max(128, 'must have at most 128 tools').optional(),
     tool_choice: ToolChoiceSchema.optional(),
     parallel_tool_calls: z.boolean({ error: 'must be true or false' }).optional(),
@@ -143,7 +153,8 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
   return isPlainChatRequest(body) ? body : parseOpenAiBody(ChatCompletionRequestSchema, body);
 }
 
-const PLAIN_ROLES: ReadonlySet<unknown> = new Set(['system', 'developer', 'user', 'assistant']);
+/** Every role but `tool`, whose messages need a tool_call_id the schema checks against earlier calls. */
+const PLAIN_ROLES: ReadonlySet<unknown> = new Set(ROLES.filter((role) => role !== 'tool'));
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Object.hasOwn(value, '__proto__');
@@ -153,7 +164,7 @@ function isOptionalPositiveInt(value: unknown): boolean {
   return value === undefined || (Number.isSafeInteger(value) && (value as number) > 0);
 }
 
-function isOptionalNumberIn(value: unknown, min: number, max: number): boolean {
+function isOptionalNumberIn(value: unknown, { min, max }: { min: number; max: number }): boolean {
   return value === undefined || (typeof value === 'number' && value >= min && value <= max);
 }
 
@@ -163,7 +174,7 @@ function isPlainMessage(message: unknown): boolean {
   return (
     PLAIN_ROLES.has(message['role']) &&
     typeof message['content'] === 'string' &&
-    (name === undefined || (typeof name === 'string' && name.length <= 256)) &&
+    (name === undefined || (typeof name === 'string' && name.length <= MAX_NAME_LENGTH)) &&
     message['tool_calls'] === undefined &&
     message['tool_call_id'] === undefined
   );
@@ -179,17 +190,17 @@ function isPlainMessage(message: unknown): boolean {
 export function isPlainChatRequest(body: unknown): body is ChatCompletionRequest {
   if (!isPlainRecord(body)) return false;
   const { model, messages, user, stream, stream_options: streamOptions } = body;
-  if (typeof model !== 'string' || model.length < 1 || model.length > 256) return false;
-  if (!Array.isArray(messages) || messages.length < 1 || messages.length > 10_000) return false;
+  if (typeof model !== 'string' || model.length < 1 || model.length > MAX_NAME_LENGTH) return false;
+  if (!Array.isArray(messages) || messages.length < 1 || messages.length > MAX_MESSAGES) return false;
   for (const message of messages) if (!isPlainMessage(message)) return false;
   return (
     isOptionalPositiveInt(body['max_tokens']) &&
     isOptionalPositiveInt(body['max_completion_tokens']) &&
-    isOptionalNumberIn(body['temperature'], 0, 2) &&
-    isOptionalNumberIn(body['top_p'], 0, 1) &&
+    isOptionalNumberIn(body['temperature'], TEMPERATURE) &&
+    isOptionalNumberIn(body['top_p'], TOP_P) &&
     (stream === undefined || typeof stream === 'boolean') &&
     (streamOptions === undefined || streamOptions === null || (isPlainRecord(streamOptions) && (streamOptions['include_usage'] === undefined || typeof streamOptions['include_usage'] === 'boolean'))) &&
-    (user === undefined || (typeof user === 'string' && user.length <= 256)) &&
+    (user === undefined || (typeof user === 'string' && user.length <= MAX_NAME_LENGTH)) &&
     body['stop'] === undefined &&
     body['n'] === undefined &&
     body['tools'] === undefined &&
