@@ -6,7 +6,7 @@ export { ConsumeEvent, concurrencyFrom } from './consume-event.decorator';
 export type { ConsumeEventOptions, ProvidedConcurrency } from './consume-event.decorator';
 export type { MessageOrdering } from './keyed-scheduler';
 export type { MessagingOptions, RetryOptions, InProcessTransportOptions, KafkaTransportOptions, KafkaConsumerTuning } from './messaging.options';
-export { DEFAULT_KAFKA_LINGER_MS, DEFAULT_KAFKA_PRODUCER_THREAD } from './messaging.options';
+export { DEFAULT_KAFKA_LINGER_MS } from './messaging.options';
 export { MessagingModule } from './messaging.module';
 export { startEventConsumers } from './start-event-consumers';
 export { InProcessBroker } from './in-process/in-process.broker';

@@ -12,9 +12,6 @@ export interface KafkaConsumerTuning {
 /** Kafka producer linger (ms) when none is given: see KafkaTransportOptions.lingerMs and KAFKA_LINGER_MS. */
 export const DEFAULT_KAFKA_LINGER_MS = 20;
 
-/** Where the Kafka producer runs when not said: see KafkaTransportOptions.producerThread and KAFKA_PRODUCER_THREAD. */
-export const DEFAULT_KAFKA_PRODUCER_THREAD: 'worker' | 'main' = 'worker';
-
 export interface KafkaTransportOptions {
   kind: 'kafka';
   brokers: string[];
@@ -28,12 +25,6 @@ export interface KafkaTransportOptions {
    * see RuntimeEnvSchema); 0 sends each tick.
    */
   lingerMs?: number;
-  /**
-   * Where the kafkajs producer runs: a worker thread of its own (default DEFAULT_KAFKA_PRODUCER_THREAD,
-   * KAFKA_PRODUCER_THREAD), so that encoding and sending events takes no time from the thread that
-   * serves requests, or `main`, the application's own thread (one thread less, ~10 MB less memory).
-   */
-  producerThread?: 'worker' | 'main';
 }
 
 export interface RetryOptions {

@@ -1,5 +1,5 @@
 import type { KafkaOptions } from '@nestjs/microservices';
-import type { ConsumerConfig, IHeaders, KafkaConfig } from '@nestjs/microservices/external/kafka.interface';
+import type { ConsumerConfig, IHeaders, KafkaConfig, Message } from '@nestjs/microservices/external/kafka.interface';
 import { contractForTopic } from '@tollgate/contracts';
 import type { EventRoute } from '../event-routes';
 import type { OutgoingMessage } from '../event-publisher';
@@ -69,7 +69,7 @@ export function kafkaConsumerConfig(groupId: string, tuning: KafkaConsumerTuning
 }
 
 /** The kafkajs message for an outgoing Tollgate message (Nest's KafkaRequestSerializer keeps key and headers). */
-export function toKafkaMessage(message: OutgoingMessage): { key: string; value: string; headers: Record<string, string> } {
+export function toKafkaMessage(message: OutgoingMessage): Message {
   return { key: message.key, value: message.value, headers: { ...message.headers } };
 }
 

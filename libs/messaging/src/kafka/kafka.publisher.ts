@@ -1,13 +1,11 @@
+import { ClientKafka } from '@nestjs/microservices';
+import type { Message } from '@nestjs/microservices/external/kafka.interface';
 import { TransportPublisher } from '../event-publisher';
 import type { OutgoingMessage } from '../event-publisher';
-import { DEFAULT_KAFKA_LINGER_MS, DEFAULT_KAFKA_PRODUCER_THREAD } from '../messaging.options';
+import { DEFAULT_KAFKA_LINGER_MS } from '../messaging.options';
 import type { KafkaTransportOptions } from '../messaging.options';
 import { MESSAGING_SYSTEM_VALUE_KAFKA } from '@tollgate/telemetry';
-import { toKafkaMessage } from './kafka.config';
-import { InThreadKafkaProducer } from './kafka-producer';
-import type { BatchProducer } from './kafka-producer';
-import type { TopicBatch } from './kafka-producer.protocol';
-import { KafkaProducerThread } from './kafka-producer.thread';
+import { kafkaProducerOptions, toKafkaMessage } from './kafka.config';
 
 /** Most messages in one Produce request. */
 const MAX_BATCH = 1000;
@@ -19,8 +17,7 @@ interface PendingSend {
 }
 
 /**
- * Publishes through Nest's ClientKafka's kafkajs producer (idempotent, acks=all), by default in a
- * worker thread of its own (KafkaProducerThread; `producerThread: 'main'` keeps it in this one). Messages are
+ * Publishes through Nest's ClientKafka's kafkajs producer (idempotent, acks=all). Messages are
  * coalesced: a batch leaves when its oldest message has waited lingerMs, one Produce request at a
  * time (idempotence allows one per connection); each publish resolves once the broker
  * acknowledged the request that carried it. One Produce per message cost the gateway ~9% of its
@@ -29,19 +26,19 @@ interface PendingSend {
  */
 export class KafkaEventPublisher extends TransportPublisher {
   protected readonly system = MESSAGING_SYSTEM_VALUE_KAFKA;
-  private readonly producer: BatchProducer;
+  private readonly client: ClientKafka;
 
   private readonly lingerMs: number;
 
   constructor(transport: KafkaTransportOptions) {
     super();
     this.lingerMs = transport.lingerMs ?? DEFAULT_KAFKA_LINGER_MS;
-    this.producer = (transport.producerThread ?? DEFAULT_KAFKA_PRODUCER_THREAD) === 'worker' ? new KafkaProducerThread(transport) : new InThreadKafkaProducer(transport);
+    this.client = new ClientKafka(kafkaProducerOptions(transport));
   }
 
   /** Connects the producer at start-up, so that an unreachable cluster fails the boot, not the first call. */
   async connect(): Promise<void> {
-    await this.producer.connect();
+    await this.client.connect();
   }
 
   private pending: PendingSend[] = [];
@@ -71,14 +68,16 @@ export class KafkaEventPublisher extends TransportPublisher {
         else if (wait > 0) await new Promise<void>((started) => setTimeout(started, wait));
         // What stays pending past MAX_BATCH has waited long enough: it leaves right after this batch.
         const batch = this.pending.splice(0, MAX_BATCH);
-        const byTopic = new Map<string, TopicBatch>();
+        const byTopic = new Map<string, Message[]>();
         for (const { message } of batch) {
-          let topic = byTopic.get(message.topic);
-          if (!topic) byTopic.set(message.topic, (topic = { topic: message.topic, messages: [] }));
-          topic.messages.push(toKafkaMessage(message));
+          const messages = byTopic.get(message.topic) ?? [];
+          messages.push(toKafkaMessage(message));
+          byTopic.set(message.topic, messages);
         }
         try {
-          await this.producer.sendBatch([...byTopic.values()]);
+          // connect() returns the connected producer (cached), or connects again after a failure.
+          const producer = await this.client.connect();
+          await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
           for (const pending of batch) pending.resolve();
         } catch (error) {
           for (const pending of batch) pending.reject(error);
@@ -90,6 +89,6 @@ export class KafkaEventPublisher extends TransportPublisher {
   }
 
   protected async closeTransport(): Promise<void> {
-    await this.producer.close();
+    await this.client.close();
   }
 }

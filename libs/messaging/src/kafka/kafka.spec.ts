@@ -79,8 +79,6 @@ describe('Kafka consumer groups', () => {
 });
 
 describe('KafkaEventPublisher', () => {
-  // The producer in this thread, where ClientKafka's connection can be stood in for.
-  const inThread = { ...transport, producerThread: 'main' as const };
   afterEach(() => jest.restoreAllMocks());
 
   it('sends through the kafkajs producer with the key, headers and acks=all, and resolves once the broker acknowledged', async () => {
@@ -91,7 +89,7 @@ describe('KafkaEventPublisher', () => {
       (this as unknown as { _producer: unknown })._producer = producer;
       return producer as never;
     });
-    const publisher = new KafkaEventPublisher(inThread);
+    const publisher = new KafkaEventPublisher(transport);
     const event = llmCallEvent({ tenantId: 't_9' });
 
     await publisher.publish(LlmCallV1, event);
@@ -114,7 +112,7 @@ describe('KafkaEventPublisher', () => {
       return [];
     });
     jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async () => ({ sendBatch, disconnect: async () => undefined }) as never);
-    const publisher = new KafkaEventPublisher({ ...inThread, lingerMs: 20 });
+    const publisher = new KafkaEventPublisher({ ...transport, lingerMs: 20 });
 
     await Promise.all([1, 2, 3].map((n) => publisher.publish(LlmCallV1, llmCallEvent({ tenantId: `t_${n}` }))));
     expect(sendBatch).toHaveBeenCalledTimes(1);
@@ -145,7 +143,7 @@ describe('KafkaEventPublisher', () => {
       return [];
     });
     jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async () => ({ sendBatch, disconnect: async () => undefined }) as never);
-    const publisher = new KafkaEventPublisher({ ...inThread, lingerMs: 100 });
+    const publisher = new KafkaEventPublisher({ ...transport, lingerMs: 100 });
 
     await publisher.publish(LlmCallV1, llmCallEvent({ tenantId: 't_1' }));
     await Promise.all(later);
@@ -158,7 +156,7 @@ describe('KafkaEventPublisher', () => {
 
   it('rejects an invalid event without sending', async () => {
     const connect = jest.spyOn(ClientKafka.prototype, 'connect');
-    const publisher = new KafkaEventPublisher(inThread);
+    const publisher = new KafkaEventPublisher(transport);
 
     await expect(publisher.publish(LlmCallV1, llmCallEvent({ tenantId: '' }))).rejects.toBeInstanceOf(EventValidationError);
     expect(connect).not.toHaveBeenCalled();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_KAFKA_LINGER_MS, DEFAULT_KAFKA_PRODUCER_THREAD } from '@tollgate/messaging';
+import { DEFAULT_KAFKA_LINGER_MS } from '@tollgate/messaging';
 import { ConfigError, env } from './load-config';
 
 /**
@@ -26,11 +26,6 @@ export const RuntimeEnvSchema = z.object({
    * events reach consumers that much later. 0 sends every event loop turn.
    */
   KAFKA_LINGER_MS: env.nonNegativeInt(DEFAULT_KAFKA_LINGER_MS),
-  /**
-   * Where the Kafka producer runs: `worker` (a thread of its own, so that encoding and sending
-   * events takes nothing from the thread that serves requests) or `main`.
-   */
-  KAFKA_PRODUCER_THREAD: z.enum(['worker', 'main'], { error: 'must be worker or main' }).default(DEFAULT_KAFKA_PRODUCER_THREAD),
   /** Largest request body accepted, in bytes (413 beyond it). */
   TOLLGATE_MAX_BODY_BYTES: env.positiveInt(4 * 1024 * 1024),
   /**
@@ -55,7 +50,6 @@ export type BusSettings =
       clientId: string;
       ssl: boolean;
       lingerMs: number;
-      producerThread: 'worker' | 'main';
       sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     };
 
@@ -75,7 +69,6 @@ export function busSettings(runtime: RuntimeEnv, fallback: 'in-process' | 'kafka
     clientId: runtime.KAFKA_CLIENT_ID,
     ssl: runtime.KAFKA_SSL,
     lingerMs: runtime.KAFKA_LINGER_MS,
-    producerThread: runtime.KAFKA_PRODUCER_THREAD,
     sasl: runtime.KAFKA_SASL_MECHANISM
       ? { mechanism: runtime.KAFKA_SASL_MECHANISM, username: runtime.KAFKA_SASL_USERNAME ?? '', password: runtime.KAFKA_SASL_PASSWORD ?? '' }
       : undefined,
