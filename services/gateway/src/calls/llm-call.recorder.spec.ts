@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, context, createContextKey } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, createContextKey, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { EventContract } from '@tollgate/contracts';
 import type { EventPublisher, PublishOptions } from '@tollgate/messaging';
@@ -39,23 +39,31 @@ describe('LlmCallRecorder', () => {
     expect(bus.accepted).toEqual([event.callId]);
   });
 
-  it('publishes each event in the trace context of the call that recorded it', async () => {
+  it('publishes each event in the trace context (span and baggage) of the call that recorded it, and keeps nothing else of that context', async () => {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);
     try {
-      const CALL = createContextKey('call');
+      const OTHER = createContextKey('something else the call had in its context');
       const bus = new SwitchableBus();
       const recorder = new LlmCallRecorder(bus, config(10));
       const events = [llmCallEvent(), llmCallEvent(), llmCallEvent()];
+      const spanContexts = events.map((_, i) => ({ traceId: `${i + 1}`.padStart(32, '0'), spanId: `${i + 1}`.padStart(16, 'a'), traceFlags: i % 2 }));
       // Recorded from three calls' contexts, published later from the drain loop (outside them).
-      events.forEach((event, i) => context.with(ROOT_CONTEXT.setValue(CALL, `call-${i}`), () => recorder.record(event)));
+      events.forEach((event, i) => {
+        let callContext = trace.setSpanContext(ROOT_CONTEXT.setValue(OTHER, { big: 'x'.repeat(1000) }), spanContexts[i]);
+        callContext = propagation.setBaggage(callContext, propagation.createBaggage({ tenant: { value: `t-${i}` } }));
+        context.with(callContext, () => recorder.record(event));
+      });
       await recorder.whenDrained();
       expect(bus.accepted).toEqual(events.map((e) => e.callId));
-      expect(bus.options.map((o) => o.context?.getValue(CALL))).toEqual(['call-0', 'call-1', 'call-2']);
+      expect(bus.options.map((o) => trace.getSpanContext(o.context!))).toEqual(spanContexts);
+      expect(bus.options.map((o) => propagation.getBaggage(o.context!)?.getEntry('tenant')?.value)).toEqual(['t-0', 't-1', 't-2']);
+      expect(bus.options.map((o) => o.context?.getValue(OTHER))).toEqual([undefined, undefined, undefined]);
     } finally {
       context.disable();
     }
   });
+
 
   it('keeps events in order while the bus is down and delivers all of them when it returns', async () => {
     const bus = new SwitchableBus();

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown } from '@nestjs/common';
-import { context as otelContext } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context as otelContext, propagation, trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { LlmCallV1 } from '@tollgate/contracts';
 import type { EventOf } from '@tollgate/contracts';
@@ -14,8 +14,22 @@ type LlmCall = EventOf<typeof LlmCallV1>;
 
 interface Pending {
   event: LlmCall;
-  /** The span context the call ran in, so the consumer spans join the caller's trace. */
+  /** The call's trace context, so the consumer spans join the caller's trace (see traceContextOf). */
   context: Context;
+}
+
+/**
+ * What of the active context an event needs on the bus: the call's span context and baggage, in a
+ * context of their own. Not the active context itself: kept for each queued event until the broker
+ * acknowledged it (linger plus a round trip), it made the gateway's young-generation collections
+ * about four times longer at 3,000 calls/s (bench:gateway, ~8 ms a scavenge against ~2, four runs;
+ * docs/benchmarks.md, twelfth session).
+ */
+export function traceContextOf(active: Context): Context {
+  const spanContext = trace.getSpanContext(active);
+  const slim = spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : ROOT_CONTEXT;
+  const baggage = propagation.getBaggage(active);
+  return baggage ? propagation.setBaggage(slim, baggage) : slim;
 }
 
 const dropped = tollgateMeter.counter('tollgate.events.dropped', { description: 'llm.call events dropped because the outbox buffer was full.' });
@@ -49,7 +63,7 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
   ) {}
 
   record(event: LlmCall): void {
-    this.queue.push({ event, context: otelContext.active() });
+    this.queue.push({ event, context: traceContextOf(otelContext.active()) });
     this.enforceBound();
     buffered.record(this.queue.length + this.inFlight);
     if (!this.draining && !this.retryTimer) void this.drain();
