@@ -64,7 +64,6 @@ describe('LlmCallRecorder', () => {
     }
   });
 
-
   it('keeps events in order while the bus is down and delivers all of them when it returns', async () => {
     const bus = new SwitchableBus();
     bus.up = false;

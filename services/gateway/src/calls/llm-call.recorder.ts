@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown } from '@nestjs/common';
-import { ROOT_CONTEXT, context as otelContext, propagation, trace } from '@opentelemetry/api';
+import { context as otelContext } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { LlmCallV1 } from '@tollgate/contracts';
 import type { EventOf } from '@tollgate/contracts';
-import { EVENT_PUBLISHER } from '@tollgate/messaging';
+import { EVENT_PUBLISHER, traceContextOf } from '@tollgate/messaging';
 import type { EventPublisher } from '@tollgate/messaging';
 import { tollgateMeter } from '@tollgate/telemetry';
 import { GATEWAY_CONFIG } from '../config/gateway.config';
@@ -14,22 +14,8 @@ type LlmCall = EventOf<typeof LlmCallV1>;
 
 interface Pending {
   event: LlmCall;
-  /** The call's trace context, so the consumer spans join the caller's trace (see traceContextOf). */
+  /** The call's trace context (traceContextOf), so the consumer spans join the caller's trace. */
   context: Context;
-}
-
-/**
- * What of the active context an event needs on the bus: the call's span context and baggage, in a
- * context of their own. Not the active context itself: kept for each queued event until the broker
- * acknowledged it (linger plus a round trip), it made the gateway's young-generation collections
- * about four times longer at 3,000 calls/s (bench:gateway, ~8 ms a scavenge against ~2, four runs;
- * docs/benchmarks.md, twelfth session).
- */
-export function traceContextOf(active: Context): Context {
-  const spanContext = trace.getSpanContext(active);
-  const slim = spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : ROOT_CONTEXT;
-  const baggage = propagation.getBaggage(active);
-  return baggage ? propagation.setBaggage(slim, baggage) : slim;
 }
 
 const dropped = tollgateMeter.counter('tollgate.events.dropped', { description: 'llm.call events dropped because the outbox buffer was full.' });
