@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { MemoryAfterCollection } from './inspector';
+import { describeKdamonds, runningKdamonds } from './kernel-monitors';
 import type { RssSample } from './processes';
 import type { LoadResult, Percentiles } from './protocol';
 
@@ -16,6 +17,8 @@ export interface Machine {
   commit: string;
   loadAtStart: number[];
   loadAtEnd: number[];
+  /** Kernel monitors that take a CPU at fixed intervals (kernel-monitors.ts), as a sentence; '' when none. */
+  kernelMonitors: string;
 }
 
 export function describeMachine(repoRoot: string): Machine {
@@ -41,6 +44,7 @@ export function describeMachine(repoRoot: string): Machine {
     commit,
     loadAtStart: loadavg(),
     loadAtEnd: [],
+    kernelMonitors: describeKdamonds(runningKdamonds()),
   };
 }
 
@@ -212,7 +216,8 @@ export function renderLatencySection(run: LatencyRun): string {
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM, Linux ${machine.kernel}, Node ${machine.node}. ` +
       `Load generator, upstream, floor proxy and gateway share these CPUs. Load average (1/5/15 min) at start ${machine.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}, ` +
       `at end ${machine.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}.` +
-      noiseWarning(machine),
+      noiseWarning(machine) +
+      machine.kernelMonitors,
     '',
     `Gateway: ${run.gatewaySkipped ? `**skipped**: ${run.gatewaySkipped}` : run.gatewaySetup}`,
     '',
@@ -400,7 +405,7 @@ export function renderSoakSection(run: SoakRun): string {
   lines.push('## Gateway memory over a long run (`npm run bench:gateway -- --soak`)', '');
   lines.push(
     `Run ${run.startedAt.toISOString()} with \`${run.command}\`, commit ${machine.commit}: the gateway alone at ${run.rate} req/s open loop for ${run.seconds} s after ${run.warmupSeconds} s of warm-up, RSS sampled every 5 s. ` +
-      `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM, Node ${machine.node}; load average at start ${machine.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${machine.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}.${noiseWarning(machine)}`,
+      `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM, Node ${machine.node}; load average at start ${machine.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${machine.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}.${noiseWarning(machine)}${machine.kernelMonitors}`,
     '',
     `Gateway: ${run.gatewaySetup}`,
     '',
