@@ -8,7 +8,8 @@ import { join } from 'node:path';
  * sampling interval and a pageout scheme; `perf sched timehist` showed it running 3–8 ms on one of
  * the two CPUs every ~0.53 s, and the gateway's latencies at 1,000 req/s had clusters of slow
  * requests at the same period. With it switched off for one gateway-only run, the gateway's p99
- * at 1,000 req/s was 5.6 / 5.9 ms (two rounds) instead of 9–15 ms (docs/benchmarks.md).
+ * at 1,000 req/s was 5.6 / 5.9 ms (two rounds), against 7.6–23.8 ms (mostly 9–13) in that
+ * session's runs with it on (docs/benchmarks.md).
  */
 
 export interface Kdamond {
