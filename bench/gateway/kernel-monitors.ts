@@ -5,8 +5,8 @@ import { join } from 'node:path';
  * Kernel work that takes a CPU away from the benchmark's processes at fixed intervals, and so
  * shows in every target's p99: the DAMON memory-access monitor (kdamond). On the 2-vCPU AMD EPYC
  * machines of the thirteenth session a kdamond watched physical memory (paddr) with a 500 ms
- * sampling interval and a pageout scheme; `perf sched timehist` showed it running 3–8 ms on one of
- * the two CPUs every ~0.53 s, and the gateway's latencies at 1,000 req/s had clusters of slow
+ * sampling interval and a pageout scheme; `perf sched timehist` showed it running 12–16 ms on one of
+ * the two CPUs every ~0.54 s, and the gateway's latencies at 1,000 req/s had clusters of slow
  * requests at the same period. With it switched off for one gateway-only run, the gateway's p99
  * at 1,000 req/s was 5.6 / 5.9 ms (two rounds), against 7.6–23.8 ms (mostly 9–13) in that
  * session's runs with it on (docs/benchmarks.md).
@@ -66,7 +66,7 @@ export function describeKdamonds(kdamonds: Kdamond[]): string {
   });
   return (
     ` **The kernel's DAMON memory monitor runs here (${kdamonds.length === 1 ? 'kdamond' : `${kdamonds.length} kdamonds`}: ${each.join('; ')}):** ` +
-    'on the machines where it was measured it took one of the two CPUs for 3–8 ms at each sampling interval, which puts clusters of slow requests into every target\'s p99 ' +
+    'on the machines where it was measured it took one of the two CPUs for 12–16 ms at each sampling interval, which puts clusters of slow requests into every target\'s p99 ' +
     '(bench/gateway/kernel-monitors.ts).'
   );
 }
