@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { MemoryAfterCollection } from './inspector';
 import { describeKdamonds, runningKdamonds } from './kernel-monitors';
+import type { Kdamond } from './kernel-monitors';
 import type { RssSample } from './processes';
 import type { LoadResult, Percentiles } from './protocol';
 
@@ -17,8 +18,8 @@ export interface Machine {
   commit: string;
   loadAtStart: number[];
   loadAtEnd: number[];
-  /** Kernel monitors that take a CPU at fixed intervals (kernel-monitors.ts), as a sentence; '' when none. */
-  kernelMonitors: string;
+  /** Kernel monitors that take a CPU at fixed intervals (kernel-monitors.ts); empty when none runs. */
+  kdamonds: Kdamond[];
 }
 
 export function describeMachine(repoRoot: string): Machine {
@@ -44,7 +45,7 @@ export function describeMachine(repoRoot: string): Machine {
     commit,
     loadAtStart: loadavg(),
     loadAtEnd: [],
-    kernelMonitors: describeKdamonds(runningKdamonds()),
+    kdamonds: runningKdamonds(),
   };
 }
 
@@ -122,10 +123,14 @@ const us = (value: number | undefined): string => (value === undefined || !Numbe
 export const mb = (bytes: number | undefined): string => (bytes === undefined ? '–' : (bytes / 2 ** 20).toFixed(0));
 const pair = (p: Percentiles | undefined): string => (p ? `${ms(p.p50)} / ${ms(p.p99)}` : '–');
 
-/** Load from before the run means other work shared the CPUs: say so next to the numbers. */
+/**
+ * What else took the CPUs, next to the numbers: load from before the run (other work shared them)
+ * and kernel monitors that take a CPU at fixed intervals.
+ */
 function noiseWarning(machine: Machine): string {
   const busy = (machine.loadAtStart[0] ?? 0) > 0.5;
-  return busy ? ' **Other work was running on the machine when this run started (1-minute load above 0.5): expect noise, compare ratios, not absolute figures.**' : '';
+  const load = busy ? ' **Other work was running on the machine when this run started (1-minute load above 0.5): expect noise, compare ratios, not absolute figures.**' : '';
+  return load + describeKdamonds(machine.kdamonds);
 }
 
 function target(run: LatencyRun, name: TargetName): TargetReport | undefined {
@@ -216,8 +221,7 @@ export function renderLatencySection(run: LatencyRun): string {
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM, Linux ${machine.kernel}, Node ${machine.node}. ` +
       `Load generator, upstream, floor proxy and gateway share these CPUs. Load average (1/5/15 min) at start ${machine.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}, ` +
       `at end ${machine.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}.` +
-      noiseWarning(machine) +
-      machine.kernelMonitors,
+      noiseWarning(machine),
     '',
     `Gateway: ${run.gatewaySkipped ? `**skipped**: ${run.gatewaySkipped}` : run.gatewaySetup}`,
     '',
@@ -405,7 +409,7 @@ export function renderSoakSection(run: SoakRun): string {
   lines.push('## Gateway memory over a long run (`npm run bench:gateway -- --soak`)', '');
   lines.push(
     `Run ${run.startedAt.toISOString()} with \`${run.command}\`, commit ${machine.commit}: the gateway alone at ${run.rate} req/s open loop for ${run.seconds} s after ${run.warmupSeconds} s of warm-up, RSS sampled every 5 s. ` +
-      `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM, Node ${machine.node}; load average at start ${machine.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${machine.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}.${noiseWarning(machine)}${machine.kernelMonitors}`,
+      `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB.toFixed(1)} GiB RAM, Node ${machine.node}; load average at start ${machine.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${machine.loadAtEnd.map((v) => v.toFixed(2)).join(' / ')}.${noiseWarning(machine)}`,
     '',
     `Gateway: ${run.gatewaySetup}`,
     '',

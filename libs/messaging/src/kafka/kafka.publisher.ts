@@ -70,9 +70,9 @@ export class KafkaEventPublisher extends TransportPublisher {
         const batch = this.pending.splice(0, MAX_BATCH);
         const byTopic = new Map<string, Message[]>();
         for (const { message } of batch) {
-          const messages = byTopic.get(message.topic) ?? [];
+          let messages = byTopic.get(message.topic);
+          if (!messages) byTopic.set(message.topic, (messages = []));
           messages.push(toKafkaMessage(message));
-          byTopic.set(message.topic, messages);
         }
         try {
           // connect() returns the connected producer (cached), or connects again after a failure.
