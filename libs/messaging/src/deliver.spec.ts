@@ -9,7 +9,7 @@ import type { EventRoute } from './event-routes';
 import { DEFAULT_RETRY, resolveRetryPolicy } from './messaging.options';
 import { llmCallEvent } from '@tollgate/testing';
 
-class RecordingPublisher implements EventPublisher {
+class RecordingPublisher implements Pick<EventPublisher, 'publish'> {
   readonly published: Array<{ topic: string; event: unknown }> = [];
   failWith: Error | undefined;
 
@@ -25,7 +25,7 @@ function silentLogger(): LoggerService & { errors: string[] } {
   return { errors, log: () => undefined, warn: () => undefined, error: (message: unknown) => void errors.push(String(message)) };
 }
 
-function runtimeWith(publisher: EventPublisher, logger = silentLogger()): DeliveryRuntime {
+function runtimeWith(publisher: Pick<EventPublisher, 'publish'>, logger = silentLogger()): DeliveryRuntime {
   return { system: 'kafka', publisher, retry: { attempts: 3, initialDelayMs: 0, maxDelayMs: 0 }, logger };
 }
 

@@ -21,8 +21,8 @@ export interface InboundMessage {
 
 export interface DeliveryRuntime {
   system: MessagingSystem;
-  /** Where dead letters go: the same publisher the application uses. */
-  publisher: EventPublisher;
+  /** Where dead letters go (publish()): the same publisher the application uses. */
+  publisher: Pick<EventPublisher, 'publish'>;
   retry: RetryPolicy;
   logger: LoggerService;
 }

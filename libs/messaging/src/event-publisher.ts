@@ -1,5 +1,5 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import { assertEvent } from '@tollgate/contracts';
 import type { EventContract, EventOf } from '@tollgate/contracts';
 import { HEADER_EVENT_TYPE, HEADER_EVENT_VERSION } from './messaging.constants';
@@ -17,26 +17,10 @@ export interface PublishOptions {
    */
   validate?: boolean;
   /**
-   * The trace context the event belongs to (default: the active one). An outbox that publishes
-   * later hands in the context it kept (keep traceContextOf(active), not the active context
-   * itself), instead of making it active around the call.
+   * The trace context the event belongs to (default: the active one), for a caller that
+   * publishes or prepares outside the call's own context.
    */
   context?: Context;
-}
-
-/**
- * What of a context publish() uses: the span context (the parent of the producer span, and what the
- * propagator injects) and the baggage, in a context of their own. What an outbox should keep, not
- * the active context itself: kept by the gateway's outbox for each event until the broker
- * acknowledged it (linger plus a round trip), the active context made its young-generation
- * collections about four times longer at 3,000 calls/s (bench:gateway, ~8 ms a scavenge against ~2,
- * four runs; docs/benchmarks.md, twelfth session).
- */
-export function traceContextOf(active: Context): Context {
-  const spanContext = trace.getSpanContext(active);
-  const slim = spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : ROOT_CONTEXT;
-  const baggage = propagation.getBaggage(active);
-  return baggage ? propagation.setBaggage(slim, baggage) : slim;
 }
 
 export interface EventPublisher {
@@ -46,6 +30,29 @@ export interface EventPublisher {
    * active trace context in its headers, and resolves once the transport has accepted it.
    */
   publish<C extends EventContract>(contract: C, event: EventOf<C>, options?: PublishOptions): Promise<void>;
+  /**
+   * For an outbox: does now, synchronously, what publish() does before sending (validation unless
+   * told not to, serialisation, trace headers, and for a sampled trace its `send` producer span),
+   * so that what waits for the bus is one message, not the event and its context. (Kept for each
+   * event until the broker acknowledged it, the call's whole active context made the gateway's
+   * young-generation collections about four times longer at 3,000 calls/s: docs/benchmarks.md,
+   * twelfth session.) Throws EventValidationError like publish() rejects.
+   */
+  prepare<C extends EventContract>(contract: C, event: EventOf<C>, options?: PublishOptions): PreparedEvent;
+  /**
+   * Sends prepared events, in order, and resolves once the transport accepted all of them. On a
+   * rejection none of them counts as sent (some may have been: Kafka's delivery is at least once,
+   * and consumers are idempotent by event id), so the caller may send them all again. Ends their
+   * producer spans (with the error, on a rejection).
+   */
+  sendPrepared(events: readonly PreparedEvent[]): Promise<void>;
+}
+
+/** An event made ready to send by prepare(): its message, and its producer span while one is open. */
+export interface PreparedEvent {
+  readonly message: OutgoingMessage;
+  /** The `send` span of a sampled trace, until sendPrepared() ends it; undefined otherwise. */
+  span: Span | undefined;
 }
 
 /** A message as both transports send it: the key, JSON text, and string headers. */
@@ -92,15 +99,30 @@ export abstract class TransportPublisher implements EventPublisher {
   protected abstract closeTransport(): Promise<void>;
 
   async publish<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): Promise<void> {
-    if (this.closed) throw new Error(`cannot publish to ${contract.topic}: the event publisher is closed (the application is shutting down)`);
+    this.assertOpen(contract.topic);
+    const prepared = this.prepare(contract, event, options);
+    if (prepared.span === undefined) {
+      await this.track(this.send(prepared.message));
+      return;
+    }
+    try {
+      await this.track(this.send(prepared.message));
+    } catch (error) {
+      failSpan(prepared.span, error);
+      throw error;
+    }
+    prepared.span.end();
+  }
+
+  prepare<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): PreparedEvent {
     const parent = options.context ?? context.active();
+    const validate = options.validate ?? true;
     if (isUnsampledLocalSpan(trace.getSpan(parent))) {
       // An unsampled call (most: the chart samples 10%) gets no producer span. The sampler already
       // dropped this trace here, and would drop the child too (parent-based sampling follows the
       // parent, trace-id-ratio decides the same for the same trace id); starting one only gave the
       // message a fresh span id, at ~3 µs per event. The message carries the call's own context.
-      await this.track(this.send(buildOutgoingMessage(contract, event, parent, options.validate ?? true)));
-      return;
+      return { message: buildOutgoingMessage(contract, event, parent, validate), span: undefined };
     }
     const span = trace.getTracer(TRACER_NAME).startSpan(
       `send ${contract.topic}`,
@@ -114,17 +136,45 @@ export abstract class TransportPublisher implements EventPublisher {
       },
       parent,
     );
+    let message: OutgoingMessage;
     try {
-      const message = buildOutgoingMessage(contract, event, trace.setSpan(parent, span), options.validate ?? true);
-      span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, (event as { id: string }).id);
-      await this.track(this.send(message));
+      message = buildOutgoingMessage(contract, event, trace.setSpan(parent, span), validate);
     } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      failSpan(span, error);
       throw error;
-    } finally {
-      span.end();
     }
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, (event as { id: string }).id);
+    return { message, span };
+  }
+
+  async sendPrepared(events: readonly PreparedEvent[]): Promise<void> {
+    this.assertOpen(events[0]?.message.topic ?? 'the bus');
+    if (events.length === 0) return;
+    try {
+      await this.track(this.sendMany(events.map((e) => e.message)));
+    } catch (error) {
+      for (const prepared of events) {
+        if (prepared.span !== undefined) failSpan(prepared.span, error);
+        prepared.span = undefined;
+      }
+      throw error;
+    }
+    for (const prepared of events) {
+      prepared.span?.end();
+      prepared.span = undefined;
+    }
+  }
+
+  /**
+   * Hands several messages to the transport; resolves once it accepted all of them. A transport
+   * that sends batches (Kafka) takes them as one: one promise per batch, not per message.
+   */
+  protected sendMany(messages: readonly OutgoingMessage[]): Promise<void> {
+    return Promise.all(messages.map((message) => this.send(message))).then(() => undefined);
+  }
+
+  private assertOpen(topic: string): void {
+    if (this.closed) throw new Error(`cannot publish to ${topic}: the event publisher is closed (the application is shutting down)`);
   }
 
   /** Waits for a send, counting it among those close() waits for meanwhile. */
@@ -145,4 +195,11 @@ export abstract class TransportPublisher implements EventPublisher {
     if (this.sending > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.closeTransport();
   }
+}
+
+/** Ends a producer span whose send failed, with the error. */
+function failSpan(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.end();
 }

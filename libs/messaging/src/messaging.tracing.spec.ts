@@ -2,7 +2,7 @@ import { Controller, Injectable } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ROOT_CONTEXT, SpanKind, TraceFlags, context, propagation, trace } from '@opentelemetry/api';
+import { DiagLogLevel, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, diag, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { LlmCallV1, TOPICS } from '@tollgate/contracts';
@@ -14,12 +14,14 @@ import { expectEventually } from '@tollgate/testing';
 import { TransportPublisher } from './event-publisher';
 import type { OutgoingMessage } from './event-publisher';
 
-/** A transport that keeps what it is handed. */
+/** A transport that keeps what it is handed, or refuses it while `refuse` is set. */
 class CapturingPublisher extends TransportPublisher {
   protected readonly system = 'kafka' as const;
   readonly sent: OutgoingMessage[] = [];
+  refuse: Error | undefined;
 
   protected send(message: OutgoingMessage): Promise<void> {
+    if (this.refuse) return Promise.reject(this.refuse);
     this.sent.push(message);
     return Promise.resolve();
   }
@@ -160,5 +162,31 @@ describe('TransportPublisher producer spans', () => {
     const send = exporter.getFinishedSpans().find((s) => s.name === `send ${TOPICS.llmCall}`);
     expect(send).toBeDefined();
     expect(publisher.sent[0].headers['traceparent']).toBe(`00-${send?.spanContext().traceId}-${send?.spanContext().spanId}-01`);
+  });
+
+  it('a prepared event\'s span covers it until its batch is sent, ends once with the error when refused, and the resend carries the same context', async () => {
+    const publisher = new CapturingPublisher();
+    const sampled = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    const prepared = [publisher.prepare(LlmCallV1, llmCallEvent(), { context: sampled }), publisher.prepare(LlmCallV1, llmCallEvent(), { context: sampled })];
+    expect(exporter.getFinishedSpans()).toEqual([]); // open while the events wait
+
+    publisher.refuse = new Error('broker unavailable');
+    await expect(publisher.sendPrepared(prepared)).rejects.toThrow('broker unavailable');
+    const failed = exporter.getFinishedSpans();
+    expect(failed.map((s) => [s.name, s.status.code, s.events.map((e) => e.name)])).toEqual([
+      [`send ${TOPICS.llmCall}`, SpanStatusCode.ERROR, ['exception']],
+      [`send ${TOPICS.llmCall}`, SpanStatusCode.ERROR, ['exception']],
+    ]);
+
+    publisher.refuse = undefined;
+    const diagnostics: string[] = [];
+    diag.setLogger({ error: (m) => diagnostics.push(m), warn: (m) => diagnostics.push(m), info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
+    try {
+      await publisher.sendPrepared(prepared);
+    } finally {
+      diag.disable();
+    }
+    expect(diagnostics).toEqual([]); // the SDK says so when end() is called on an ended span
+    expect(publisher.sent.map((m) => m.headers['traceparent'])).toEqual(failed.map((s) => `00-${TRACE_ID}-${s.spanContext().spanId}-01`));
   });
 });

@@ -1,28 +1,47 @@
 import { ROOT_CONTEXT, context, createContextKey, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import type { EventContract } from '@tollgate/contracts';
-import type { EventPublisher, PublishOptions } from '@tollgate/messaging';
+import { W3CBaggagePropagator, W3CTraceContextPropagator, CompositePropagator } from '@opentelemetry/core';
+import { TransportPublisher } from '@tollgate/messaging';
+import type { OutgoingMessage } from '@tollgate/messaging';
+import { MESSAGING_SYSTEM_VALUE_TOLLGATE_IN_PROCESS } from '@tollgate/telemetry';
 import { expectEventually, llmCallEvent } from '@tollgate/testing';
 import type { GatewayConfig } from '../config/gateway.config';
 import { LlmCallRecorder } from './llm-call.recorder';
 
-/** A bus that can be switched off, recording what it accepted in order. */
-class SwitchableBus implements EventPublisher {
+/**
+ * A bus that can be switched off, recording the messages it accepted in order. A real
+ * TransportPublisher: the recorder's prepare() and sendPrepared() are the production ones.
+ */
+class SwitchableBus extends TransportPublisher {
+  protected readonly system = MESSAGING_SYSTEM_VALUE_TOLLGATE_IN_PROCESS;
   up = true;
-  readonly accepted: string[] = [];
+  readonly messages: OutgoingMessage[] = [];
   refused = 0;
   readonly refusedAt: number[] = [];
-  readonly options: PublishOptions[] = [];
+  /** How many times the recorder handed over a batch. */
+  handovers = 0;
 
-  async publish<C extends EventContract>(_contract: C, event: unknown, options: PublishOptions = {}): Promise<void> {
-    this.options.push(options);
+  get accepted(): string[] {
+    return this.messages.map((m) => (JSON.parse(m.value) as { callId: string }).callId);
+  }
+
+  protected override async sendMany(messages: readonly OutgoingMessage[]): Promise<void> {
+    this.handovers += 1;
     await Promise.resolve();
     if (!this.up) {
       this.refused += 1;
       this.refusedAt.push(performance.now());
       throw new Error('broker unavailable');
     }
-    this.accepted.push((event as { callId: string }).callId);
+    this.messages.push(...messages);
+  }
+
+  protected send(message: OutgoingMessage): Promise<void> {
+    return this.sendMany([message]);
+  }
+
+  protected closeTransport(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
@@ -39,29 +58,46 @@ describe('LlmCallRecorder', () => {
     expect(bus.accepted).toEqual([event.callId]);
   });
 
-  it('publishes each event in the trace context (span and baggage) of the call that recorded it, and keeps nothing else of that context', async () => {
+  it('sends each event in the trace context (span and baggage) of the call that recorded it, serialised when it was recorded', async () => {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
     try {
       const OTHER = createContextKey('something else the call had in its context');
       const bus = new SwitchableBus();
+      bus.up = false; // nothing leaves until every call's context is gone
       const recorder = new LlmCallRecorder(bus, config(10));
       const events = [llmCallEvent(), llmCallEvent(), llmCallEvent()];
-      const spanContexts = events.map((_, i) => ({ traceId: `${i + 1}`.padStart(32, '0'), spanId: `${i + 1}`.padStart(16, 'a'), traceFlags: i % 2 }));
-      // Recorded from three calls' contexts, published later from the drain loop (outside them).
+      const spanContexts = events.map((_, i) => ({ traceId: `${i + 1}`.padStart(32, '0'), spanId: `${i + 1}`.padStart(16, 'a'), traceFlags: 0 }));
+      // Recorded from three calls' contexts, sent later from the drain loop (outside them).
       events.forEach((event, i) => {
         let callContext = trace.setSpanContext(ROOT_CONTEXT.setValue(OTHER, { big: 'x'.repeat(1000) }), spanContexts[i]);
         callContext = propagation.setBaggage(callContext, propagation.createBaggage({ tenant: { value: `t-${i}` } }));
         context.with(callContext, () => recorder.record(event));
       });
+      // Serialised at record(): a change to the event object afterwards does not reach the bus.
+      const recordedId = events[0].callId;
+      (events[0] as { callId: string }).callId = 'changed after record()';
+      await expectEventually(() => expect(bus.refused).toBeGreaterThan(0));
+      bus.up = true;
       await recorder.whenDrained();
-      expect(bus.accepted).toEqual(events.map((e) => e.callId));
-      expect(bus.options.map((o) => trace.getSpanContext(o.context!))).toEqual(spanContexts);
-      expect(bus.options.map((o) => propagation.getBaggage(o.context!)?.getEntry('tenant')?.value)).toEqual(['t-0', 't-1', 't-2']);
-      expect(bus.options.map((o) => o.context?.getValue(OTHER))).toEqual([undefined, undefined, undefined]);
+      expect(bus.accepted).toEqual([recordedId, events[1].callId, events[2].callId]);
+      expect(bus.messages.map((m) => m.headers.traceparent)).toEqual(spanContexts.map((c) => `00-${c.traceId}-${c.spanId}-00`));
+      expect(bus.messages.map((m) => m.headers.baggage)).toEqual(['tenant=t-0', 'tenant=t-1', 'tenant=t-2']);
     } finally {
       context.disable();
+      propagation.disable();
     }
+  });
+
+  it('hands the bus what gathered while a batch was in flight as one batch', async () => {
+    const bus = new SwitchableBus();
+    const recorder = new LlmCallRecorder(bus, config(1000));
+    const events = Array.from({ length: 20 }, () => llmCallEvent());
+    events.forEach((e) => recorder.record(e)); // the first starts a drain; the other 19 wait for it
+    await recorder.whenDrained();
+    expect(bus.accepted).toEqual(events.map((e) => e.callId));
+    expect(bus.handovers).toBe(2);
   });
 
   it('keeps events in order while the bus is down and delivers all of them when it returns', async () => {

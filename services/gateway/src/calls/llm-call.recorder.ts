@@ -1,37 +1,37 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { context as otelContext } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
 import { LlmCallV1 } from '@tollgate/contracts';
 import type { EventOf } from '@tollgate/contracts';
-import { EVENT_PUBLISHER, traceContextOf } from '@tollgate/messaging';
-import type { EventPublisher } from '@tollgate/messaging';
+import { EVENT_PUBLISHER } from '@tollgate/messaging';
+import type { EventPublisher, PreparedEvent } from '@tollgate/messaging';
 import { tollgateMeter } from '@tollgate/telemetry';
 import { GATEWAY_CONFIG } from '../config/gateway.config';
 import type { GatewayConfig } from '../config/gateway.config';
 
 type LlmCall = EventOf<typeof LlmCallV1>;
 
-interface Pending {
-  event: LlmCall;
-  /** The call's trace context (traceContextOf), so the consumer spans join the caller's trace. */
-  context: Context;
-}
-
 const dropped = tollgateMeter.counter('tollgate.events.dropped', { description: 'llm.call events dropped because the outbox buffer was full.' });
 const buffered = tollgateMeter.gauge('tollgate.events.buffered', { description: 'llm.call events waiting to be handed to the bus.' });
 const publishFailures = tollgateMeter.counter('tollgate.events.publish_failures', { description: 'Failed attempts to hand llm.call events to the bus (they are retried).' });
 
 /**
- * The gateway's outbox for `llm.call` events. `record()` only enqueues, so a response never
- * waits on the bus; a drain loop publishes in batches and, while the bus is down, keeps events
- * (in order) up to a bound, retrying with backoff. Past the bound the OLDEST events are dropped,
- * counted in `tollgate.events.dropped` and logged: never lost silently.
+ * The gateway's outbox for `llm.call` events. `record()` prepares the message (JSON, trace
+ * headers) and enqueues it, so a response never waits on the bus; a drain loop hands the queue to
+ * the publisher a batch at a time and, while the bus is down, keeps messages (in order) up to a
+ * bound, retrying with backoff. Past the bound the OLDEST events are dropped, counted in
+ * `tollgate.events.dropped` and logged: never lost silently.
+ *
+ * Each event is serialised once, when it is recorded (after the call's answer, in its
+ * settlement), and only its message waits for the bus: not the event object and its context, and
+ * not one promise per event. Before, the queue kept the event and its trace context until the
+ * previous batch was acknowledged, and then serialised and published the whole batch in one go,
+ * a promise per event (docs/benchmarks.md, fourteenth session).
  */
 @Injectable()
 export class LlmCallRecorder implements BeforeApplicationShutdown {
   private readonly logger = new Logger('LlmCallRecorder');
-  private readonly queue: Pending[] = [];
+  private readonly queue: PreparedEvent[] = [];
   private draining = false;
   /** Events taken off the queue and being published right now. */
   private inFlight = 0;
@@ -48,8 +48,14 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
+  /**
+   * Enqueues the call's event, prepared in the active (the call's) trace context, so that the
+   * consumers' spans join the caller's trace. Not validated (PublishOptions.validate): the event
+   * is built from typed, checked facts, its consumers validate on delivery and dead-letter what
+   * fails, and a refusal here would have no better place to go.
+   */
   record(event: LlmCall): void {
-    this.queue.push({ event, context: traceContextOf(otelContext.active()) });
+    this.queue.push(this.publisher.prepare(LlmCallV1, event, { validate: false, context: otelContext.active() }));
     this.enforceBound();
     buffered.record(this.queue.length + this.inFlight);
     if (!this.draining && !this.retryTimer) void this.drain();
@@ -101,29 +107,31 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, 256);
         this.inFlight = batch.length;
-        // Publish the batch concurrently; what fails goes back to the head, in order, so nothing
-        // is lost and per-tenant order holds once the bus is back.
-        // Not validated here (PublishOptions.validate): the event is built from typed, checked
-        // facts, its consumers validate on delivery and dead-letter what fails, and a refusal here
-        // would have no better place to go than the retry loop below.
-        const results = await Promise.allSettled(batch.map((p) => this.publisher.publish(LlmCallV1, p.event, { validate: false, context: p.context })));
-        const failed = batch.filter((_, i) => results[i].status === 'rejected');
+        let failure: { reason: unknown } | undefined;
+        try {
+          await this.publisher.sendPrepared(batch);
+        } catch (reason) {
+          failure = { reason };
+        }
         this.inFlight = 0;
-        this.queue.unshift(...failed);
-        this.enforceBound();
-        buffered.record(this.queue.length);
-        if (failed.length > 0) {
-          this.failures += failed.length;
-          publishFailures.add(failed.length);
-          const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+        if (failure) {
+          // The whole batch goes back to the head, in order (the bus takes a batch or not), so
+          // nothing is lost and per-tenant order holds once the bus is back.
+          this.queue.unshift(...batch);
+          this.enforceBound();
+          buffered.record(this.queue.length);
+          this.failures += batch.length;
+          publishFailures.add(batch.length);
+          const { reason } = failure;
           this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 100), 5000);
-          this.logger.warn(`bus refused ${failed.length} llm.call event(s) (${reason instanceof Error ? reason.message : String(reason)}); ${this.queue.length} buffered, retrying in ${this.backoffMs} ms`);
+          this.logger.warn(`bus refused ${batch.length} llm.call event(s) (${reason instanceof Error ? reason.message : String(reason)}); ${this.queue.length} buffered, retrying in ${this.backoffMs} ms`);
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
             void this.drain();
           }, this.backoffMs);
           return;
         }
+        buffered.record(this.queue.length);
         this.backoffMs = 0;
       }
     } finally {
