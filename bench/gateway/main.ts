@@ -61,7 +61,9 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
                           in each; every round's requests are pooled into that rate's figures
                           (default 3, quick 1)
   --warmup <s>            unmeasured seconds before each measurement (default 2, quick 0.5; soak 60)
-  --initial-warmup <s>    unmeasured load per target before the first rate (default 10, quick 3)
+  --initial-warmup <s>    unmeasured load per target at the reference rate (nearest 1,000 req/s) before
+                          the first rate, and again streaming before the streaming run (JIT warm-up,
+                          past V8's TurboFan tier-up; default 20, quick 3)
   --search-duration <s>   measured seconds per held-rate probe (default 3, quick 1.5)
   --stream-rate <n>       req/s of the streaming first-byte run (default 100), measured in --rounds
                           rounds, the targets interleaved, pooled
@@ -176,7 +178,7 @@ function parseOptions(argv: string[]): Options | undefined {
     durationSeconds: positive('duration', values.duration, quick ? 2 : 8),
     rounds: Math.round(positive('rounds', values.rounds, quick ? 1 : 3)),
     warmupSeconds: positive('warmup', values.warmup, quick ? 0.5 : 2),
-    initialWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 10),
+    initialWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 20),
     searchSeconds: positive('search-duration', values['search-duration'], quick ? 1.5 : 3),
     searchProbes: quick ? 4 : 10,
     streamOnly: values['stream-only'],
@@ -629,15 +631,20 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
       return false;
     });
 
+  const referenceRate = options.rates.reduce((best, rate) => (Math.abs(rate - 1000) < Math.abs(best - 1000) ? rate : best));
   // A fresh process runs its first thousands of calls before V8 has optimised the hot path: one
-  // unmeasured run per target first, so the first fixed rate measures the same steady state as the rest.
+  // unmeasured run per target first, so the first fixed rate measures the same steady state as the
+  // rest. At the reference rate, not the lowest: V8 (13.6, in its efficiency mode) tiers a function
+  // up to TurboFan only after 15,000 invocations (--efficiency-mode-delay-turbofan), and the
+  // gateway's wave of TurboFan compilations (~150 functions within half a second, single jobs up to
+  // ~100 ms on V8's worker threads, `--trace-opt`) stalled it for ~0.5 s about 10,000 calls in.
+  // Ten seconds at the lowest rate (2,000 calls) left that wave inside the measured rounds
+  // (docs/benchmarks.md, fourteenth session).
   for (const target of options.streamOnly ? [] : live()) {
-    const rate = Math.min(...options.rates);
-    log(`${target.name.padEnd(8)} JIT warm-up: ${options.initialWarmupSeconds} s at ${rate} req/s, not measured`);
-    await generator.run(jobFor(target, rate, options.initialWarmupSeconds, 0.5, false, options));
+    log(`${target.name.padEnd(8)} JIT warm-up: ${options.initialWarmupSeconds} s at ${referenceRate} req/s, not measured`);
+    await generator.run(jobFor(target, referenceRate, options.initialWarmupSeconds, 0.5, false, options));
     await settle(target.process.pid, SETTLE_MAX_MS);
   }
-  const referenceRate = options.rates.reduce((best, rate) => (Math.abs(rate - 1000) < Math.abs(best - 1000) ? rate : best));
   if (!options.streamOnly) {
     log(
       `fixed rates ${options.rates.join(', ')} req/s: ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, targets interleaved` +
@@ -672,15 +679,20 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
   }
   log(`streaming first byte at ${options.streamRate} req/s${options.rounds > 1 ? `: ${options.rounds} rounds, targets interleaved, pooled` : ''}`);
   // The streaming path (SSE parsing, async iteration) has not run yet: it gets the same unmeasured
-  // JIT warm-up the JSON path had before its first rate, or its figure is partly the interpreter's.
-  const streamWarmupSeconds = Math.max(options.warmupSeconds, options.initialWarmupSeconds);
+  // JIT warm-up the JSON path had before its first rate (as many calls, at the reference rate: at the
+  // streaming rate it would take minutes to reach TurboFan's tier-up), or its figure is partly
+  // unoptimised code's.
+  for (const target of live()) {
+    log(`${target.name.padEnd(8)} streaming JIT warm-up: ${options.initialWarmupSeconds} s at ${referenceRate} req/s, not measured`);
+    await generator.run(jobFor(target, referenceRate, options.initialWarmupSeconds, 0.5, true, options));
+    await settle(target.process.pid, SETTLE_MAX_MS);
+  }
   // In rounds, the targets in turn, like the reference rate: one window per target was one draw of
   // the machine's noise, and the first-byte target is a difference of two medians under a millisecond.
   const streamRounds = new Map<Target, LoadResult[]>();
   for (let index = 0; index < options.rounds; index++) {
     for (const target of live()) {
-      const warmup = index === 0 ? streamWarmupSeconds : options.warmupSeconds;
-      const result = await generator.run(jobFor(target, options.streamRate, warmup, options.durationSeconds, true, options, options.rounds > 1));
+      const result = await generator.run(jobFor(target, options.streamRate, options.warmupSeconds, options.durationSeconds, true, options, options.rounds > 1));
       await settle(target.process.pid, SETTLE_MAX_MS);
       streamRounds.set(target, [...(streamRounds.get(target) ?? []), result]);
       const round = options.rounds > 1 ? ` (round ${index + 1} of ${options.rounds})` : '';
@@ -704,12 +716,11 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     quick: options.quick,
     rates: options.rates,
     warmupSeconds: options.warmupSeconds,
-    initialWarmupSeconds: options.initialWarmupSeconds,
     durationSeconds: options.durationSeconds,
     rounds: options.rounds,
     searchSeconds: options.searchSeconds,
     streamRate: options.streamRate,
-    streamWarmupSeconds,
+    jitWarmupSeconds: options.initialWarmupSeconds,
     referenceRate,
     p99LimitMs: P99_LIMIT_MS,
     machine,

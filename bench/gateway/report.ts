@@ -90,15 +90,16 @@ export interface LatencyRun {
   quick: boolean;
   rates: number[];
   warmupSeconds: number;
-  /** Unmeasured load per target before its first measured rate. */
-  initialWarmupSeconds: number;
   durationSeconds: number;
   /** Measured rounds at the reference rate, pooled. */
   rounds: number;
   searchSeconds: number;
   streamRate: number;
-  /** Unmeasured streaming before the streaming run (the streaming path's JIT warm-up). */
-  streamWarmupSeconds: number;
+  /**
+   * The JIT warm-ups: unmeasured load per target at the reference rate before its first measured
+   * rate, and again streaming before the streaming run.
+   */
+  jitWarmupSeconds: number;
   referenceRate: number;
   p99LimitMs: number;
   machine: Machine;
@@ -228,10 +229,10 @@ export function renderLatencySection(run: LatencyRun): string {
     'How it is measured:',
     '',
     '- Three targets in one run, interleaved per rate: the OpenAI-compatible **upstream** called directly (`bench/gateway/bench-upstream.ts`: fixed reply with `usage`, no added latency), the **floor** proxy (`bench/gateway/floor-proxy.ts`: node:http + undici, parse, forward, read `usage`, reply), and the **gateway**. Each target, the upstream and the load generator run in separate processes.',
-    `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate${run.rounds > 1 ? ` (at ${run.referenceRate} req/s, where the targets are judged, in ${run.rounds} rounds of the three targets in turn: each target's requests of all rounds are pooled into one set of percentiles, so that one stall of this shared machine in one target's window does not decide a ratio; each round's own figures are listed below the table)` : ''}; before its first rate each target gets ${run.initialWarmupSeconds} s of unmeasured load at the lowest rate, so that V8 has optimised its hot path. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
+    `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate${run.rounds > 1 ? ` (at ${run.referenceRate} req/s, where the targets are judged, in ${run.rounds} rounds of the three targets in turn: each target's requests of all rounds are pooled into one set of percentiles, so that one stall of this shared machine in one target's window does not decide a ratio; each round's own figures are listed below the table)` : ''}; before its first rate each target gets ${run.jitWarmupSeconds} s of unmeasured load at ${run.referenceRate} req/s (${(run.jitWarmupSeconds * run.referenceRate).toLocaleString('en-US')} calls), so that V8 has optimised its hot path: V8 tiers a function up to TurboFan only after 15,000 invocations (in its efficiency mode), and the gateway's wave of TurboFan compilations stalls it for about half a second. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
     `- Highest rate held: from the fixed rates, step up ×1.5 then bisect (${run.searchSeconds} s per probe; a miss counts once a second probe at that rate misses too; the targets' probes in turn, so their searches share the same minutes of the machine) for the highest rate with p99 < ${run.p99LimitMs} ms and no errors. The generator shares the machine, so the upstream's own figure is partly the generator's limit.`,
     `- CPU per request: utime + stime of the target process from /proc over the measured window (until it is idle again), divided by completed requests. The gateway's embedded Postgres (its child processes) is listed apart.`,
-    `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRate} req/s after ${run.streamWarmupSeconds} s of unmeasured streaming (JIT warm-up of the streaming path), scheduled send time to the first body byte${run.rounds > 1 ? `, in ${run.rounds} rounds of the targets in turn (${run.durationSeconds} s each, after ${run.warmupSeconds} s of warm-up), each target's rounds pooled; each round's own figures are listed below the table` : ''}.`,
+    `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRate} req/s after ${run.jitWarmupSeconds} s of unmeasured streaming at ${run.referenceRate} req/s (JIT warm-up of the streaming path, as above), scheduled send time to the first body byte${run.rounds > 1 ? `, in ${run.rounds} rounds of the targets in turn (${run.durationSeconds} s each, after ${run.warmupSeconds} s of warm-up), each target's rounds pooled; each round's own figures are listed below the table` : ''}.`,
     '- RSS: /proc VmRSS of each target, sampled every second over the whole run.',
     '',
   );
