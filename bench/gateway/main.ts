@@ -634,11 +634,9 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
   const referenceRate = options.rates.reduce((best, rate) => (Math.abs(rate - 1000) < Math.abs(best - 1000) ? rate : best));
   // A fresh process runs its first thousands of calls before V8 has optimised the hot path: one
   // unmeasured run per target first, so the first fixed rate measures the same steady state as the
-  // rest. At the reference rate, not the lowest: V8 tiers a function up to TurboFan after 3,000
-  // invocations, or 15,000 in its efficiency mode (`node --v8-options`: --invocation-count-for-turbofan,
-  // --efficiency-mode-delay-turbofan), and the gateway's wave of TurboFan compilations (~150
+  // rest. At the reference rate, not the lowest: the gateway's wave of TurboFan compilations (~100
   // functions within half a second, single jobs up to ~100 ms on V8's worker threads, `--trace-opt`)
-  // stalled it for ~0.5 s about 10,000 calls in.
+  // came about 10,000 calls in and stalled it for ~0.5 s.
   // Ten seconds at the lowest rate (2,000 calls) left that wave inside the measured rounds
   // (docs/benchmarks.md, fourteenth session).
   for (const target of options.streamOnly ? [] : live()) {
