@@ -1,4 +1,5 @@
-import { ROOT_CONTEXT, context, createContextKey, propagation, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, context, createContextKey, propagation, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CBaggagePropagator, W3CTraceContextPropagator, CompositePropagator } from '@opentelemetry/core';
 import { TransportPublisher } from '@tollgate/messaging';
@@ -144,6 +145,35 @@ describe('LlmCallRecorder', () => {
     const indexes = bus.accepted.map((id) => events.findIndex((e) => e.callId === id));
     expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
     expect(indexes.slice(-4)).toEqual([4, 5, 6, 7]);
+  });
+
+  it('ends the send span of a sampled call whose event it drops, with the reason', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const bus = new SwitchableBus();
+      bus.up = false;
+      const recorder = new LlmCallRecorder(bus, config(2));
+      const events = Array.from({ length: 4 }, () => llmCallEvent());
+      // Outside any trace: the provider's default sampler samples each as a root, so each gets a send span.
+      events.forEach((e) => recorder.record(e));
+      // The first is being sent (kept); of the three waiting, the oldest is dropped to keep the bound of 2.
+      expect(recorder.stats).toMatchObject({ buffered: 2, dropped: 2 });
+      const ended = exporter.getFinishedSpans();
+      try {
+        expect(ended.map((s) => [s.status.code, s.status.message, s.attributes['messaging.message.id']])).toEqual([
+          [SpanStatusCode.ERROR, 'dropped: the llm.call outbox was full', events[1].id],
+          [SpanStatusCode.ERROR, 'dropped: the llm.call outbox was full', events[2].id],
+        ]);
+      } finally {
+        bus.up = true;
+        await recorder.beforeApplicationShutdown();
+      }
+    } finally {
+      await provider.shutdown();
+      trace.disable();
+    }
   });
 
   it('flushes what is buffered when the application stops', async () => {

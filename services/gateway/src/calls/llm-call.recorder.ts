@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown } from '@nestjs/common';
-import { context as otelContext } from '@opentelemetry/api';
+import { SpanStatusCode, context as otelContext } from '@opentelemetry/api';
 import { LlmCallV1 } from '@tollgate/contracts';
 import type { EventOf } from '@tollgate/contracts';
 import { EVENT_PUBLISHER } from '@tollgate/messaging';
@@ -65,7 +65,12 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
   private enforceBound(): void {
     const excess = this.queue.length + this.inFlight - this.config.TOLLGATE_EVENT_BUFFER_SIZE;
     if (excess <= 0) return;
-    this.queue.splice(0, Math.min(excess, this.queue.length));
+    for (const lost of this.queue.splice(0, Math.min(excess, this.queue.length))) {
+      // A sampled call's `send` span ends here, as the trace's record that its event was dropped.
+      lost.span?.setStatus({ code: SpanStatusCode.ERROR, message: 'dropped: the llm.call outbox was full' });
+      lost.span?.end();
+      lost.span = undefined;
+    }
     this.droppedTotal += excess;
     dropped.add(excess);
     const now = Date.now();
