@@ -102,8 +102,8 @@ interface Options {
   /** Measured rounds at the reference rate (the rate nearest 1,000 req/s), pooled. */
   rounds: number;
   warmupSeconds: number;
-  /** Unmeasured load per target before the first measurement (JIT warm-up). */
-  initialWarmupSeconds: number;
+  /** Unmeasured load per target at the reference rate before its first measurement, plain and then streaming (JIT warm-up). */
+  jitWarmupSeconds: number;
   searchSeconds: number;
   searchProbes: number;
   /** Only the streaming first-byte measurement (diagnosis): no fixed rates, no held-rate search. */
@@ -178,7 +178,7 @@ function parseOptions(argv: string[]): Options | undefined {
     durationSeconds: positive('duration', values.duration, quick ? 2 : 8),
     rounds: Math.round(positive('rounds', values.rounds, quick ? 1 : 3)),
     warmupSeconds: positive('warmup', values.warmup, quick ? 0.5 : 2),
-    initialWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 20),
+    jitWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 20),
     searchSeconds: positive('search-duration', values['search-duration'], quick ? 1.5 : 3),
     searchProbes: quick ? 4 : 10,
     streamOnly: values['stream-only'],
@@ -639,12 +639,15 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
   // came about 10,000 calls in and stalled it for ~0.5 s.
   // Ten seconds at the lowest rate (2,000 calls) left that wave inside the measured rounds
   // (docs/benchmarks.md, fourteenth session).
-  for (const target of options.streamOnly ? [] : live()) {
-    log(`${target.name.padEnd(8)} JIT warm-up: ${options.initialWarmupSeconds} s at ${referenceRate} req/s, not measured`);
-    await generator.run(jobFor(target, referenceRate, options.initialWarmupSeconds, 0.5, false, options));
-    await settle(target.process.pid, SETTLE_MAX_MS);
-  }
+  const jitWarmup = async (stream: boolean): Promise<void> => {
+    for (const target of live()) {
+      log(`${target.name.padEnd(8)} ${stream ? 'streaming ' : ''}JIT warm-up: ${options.jitWarmupSeconds} s at ${referenceRate} req/s, not measured`);
+      await generator.run(jobFor(target, referenceRate, options.jitWarmupSeconds, 0.5, stream, options));
+      await settle(target.process.pid, SETTLE_MAX_MS);
+    }
+  };
   if (!options.streamOnly) {
+    await jitWarmup(false);
     log(
       `fixed rates ${options.rates.join(', ')} req/s: ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, targets interleaved` +
         (options.rounds > 1 ? `; ${options.rounds} rounds at ${referenceRate} req/s, pooled` : ''),
@@ -681,11 +684,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
   // JIT warm-up the JSON path had before its first rate (as many calls, at the reference rate: at the
   // streaming rate it would take minutes to reach TurboFan's tier-up), or its figure is partly
   // unoptimised code's.
-  for (const target of live()) {
-    log(`${target.name.padEnd(8)} streaming JIT warm-up: ${options.initialWarmupSeconds} s at ${referenceRate} req/s, not measured`);
-    await generator.run(jobFor(target, referenceRate, options.initialWarmupSeconds, 0.5, true, options));
-    await settle(target.process.pid, SETTLE_MAX_MS);
-  }
+  await jitWarmup(true);
   // In rounds, the targets in turn, like the reference rate: one window per target was one draw of
   // the machine's noise, and the first-byte target is a difference of two medians under a millisecond.
   const streamRounds = new Map<Target, LoadResult[]>();
@@ -719,7 +718,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     rounds: options.rounds,
     searchSeconds: options.searchSeconds,
     streamRate: options.streamRate,
-    jitWarmupSeconds: options.initialWarmupSeconds,
+    jitWarmupSeconds: options.jitWarmupSeconds,
     referenceRate,
     p99LimitMs: P99_LIMIT_MS,
     machine,

@@ -10,7 +10,8 @@ class HeldTransport extends TransportPublisher {
   readonly held: Array<{ message: OutgoingMessage; resolve: () => void; reject: (error: Error) => void }> = [];
   readonly log: string[] = [];
 
-  protected send(message: OutgoingMessage): Promise<void> {
+  // publish() hands over one message at a time.
+  protected send([message]: readonly OutgoingMessage[]): Promise<void> {
     return new Promise((resolve, reject) => this.held.push({ message, resolve, reject }));
   }
 

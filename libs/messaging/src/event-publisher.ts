@@ -92,26 +92,18 @@ export abstract class TransportPublisher implements EventPublisher {
   private readonly idleWaiters: Array<() => void> = [];
   private closed = false;
 
-  /** Hands the message to the transport; resolves once the transport accepted it. */
-  protected abstract send(message: OutgoingMessage): Promise<void>;
+  /**
+   * Hands messages to the transport, in order; resolves once it accepted all of them. A transport
+   * that sends batches (Kafka) takes them as one: one promise per batch, not per message.
+   */
+  protected abstract send(messages: readonly OutgoingMessage[]): Promise<void>;
 
   /** Releases the transport after the last send settled. */
   protected abstract closeTransport(): Promise<void>;
 
   async publish<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): Promise<void> {
     this.assertOpen(contract.topic);
-    const prepared = this.prepare(contract, event, options);
-    if (prepared.span === undefined) {
-      await this.track(this.send(prepared.message));
-      return;
-    }
-    try {
-      await this.track(this.send(prepared.message));
-    } catch (error) {
-      failSpan(prepared.span, error);
-      throw error;
-    }
-    prepared.span.end();
+    await this.sendPrepared([this.prepare(contract, event, options)]);
   }
 
   prepare<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): PreparedEvent {
@@ -151,26 +143,12 @@ export abstract class TransportPublisher implements EventPublisher {
     this.assertOpen(events[0]?.message.topic ?? 'the bus');
     if (events.length === 0) return;
     try {
-      await this.track(this.sendMany(events.map((e) => e.message)));
+      await this.track(this.send(events.map((e) => e.message)));
     } catch (error) {
-      for (const prepared of events) {
-        if (prepared.span !== undefined) failSpan(prepared.span, error);
-        prepared.span = undefined;
-      }
+      for (const prepared of events) failPreparedSpan(prepared, error);
       throw error;
     }
-    for (const prepared of events) {
-      prepared.span?.end();
-      prepared.span = undefined;
-    }
-  }
-
-  /**
-   * Hands several messages to the transport; resolves once it accepted all of them. A transport
-   * that sends batches (Kafka) takes them as one: one promise per batch, not per message.
-   */
-  protected sendMany(messages: readonly OutgoingMessage[]): Promise<void> {
-    return Promise.all(messages.map((message) => this.send(message))).then(() => undefined);
+    for (const prepared of events) endPreparedSpan(prepared);
   }
 
   private assertOpen(topic: string): void {
@@ -195,6 +173,22 @@ export abstract class TransportPublisher implements EventPublisher {
     if (this.sending > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.closeTransport();
   }
+}
+
+/** Ends a prepared event's producer span, if it still has one open. */
+function endPreparedSpan(prepared: PreparedEvent): void {
+  prepared.span?.end();
+  prepared.span = undefined;
+}
+
+/**
+ * Ends a prepared event's producer span, if it still has one open, with `error`: its send failed,
+ * or its outbox gave it up. Once: a resend of the same event does not end it again.
+ */
+export function failPreparedSpan(prepared: PreparedEvent, error: unknown): void {
+  if (prepared.span === undefined) return;
+  failSpan(prepared.span, error);
+  prepared.span = undefined;
 }
 
 /** Ends a producer span whose send failed, with the error. */

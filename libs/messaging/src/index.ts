@@ -1,6 +1,6 @@
 export { EVENT_PUBLISHER, HEADER_EVENT_TYPE, HEADER_EVENT_VERSION } from './messaging.constants';
 export type { EventPublisher, OutgoingMessage, PreparedEvent, PublishOptions } from './event-publisher';
-export { buildOutgoingMessage, TransportPublisher } from './event-publisher';
+export { buildOutgoingMessage, failPreparedSpan, TransportPublisher } from './event-publisher';
 export type { EventContext } from './event-context';
 export { ConsumeEvent, concurrencyFrom } from './consume-event.decorator';
 export type { ConsumeEventOptions, ProvidedConcurrency } from './consume-event.decorator';

@@ -20,9 +20,9 @@ class CapturingPublisher extends TransportPublisher {
   readonly sent: OutgoingMessage[] = [];
   refuse: Error | undefined;
 
-  protected send(message: OutgoingMessage): Promise<void> {
+  protected send(messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.refuse) return Promise.reject(this.refuse);
-    this.sent.push(message);
+    this.sent.push(...messages);
     return Promise.resolve();
   }
 

@@ -14,8 +14,8 @@ export class InProcessEventPublisher extends TransportPublisher {
     super();
   }
 
-  protected send(message: OutgoingMessage): Promise<void> {
-    this.broker.publish({ topic: message.topic, key: message.key, value: Buffer.from(message.value, 'utf8'), headers: message.headers });
+  protected send(messages: readonly OutgoingMessage[]): Promise<void> {
+    for (const message of messages) this.broker.publish({ topic: message.topic, key: message.key, value: Buffer.from(message.value, 'utf8'), headers: message.headers });
     return Promise.resolve();
   }
 

@@ -48,11 +48,7 @@ export class KafkaEventPublisher extends TransportPublisher {
   private oldestPendingAt = 0;
   private flushing: Promise<void> | undefined;
 
-  protected send(message: OutgoingMessage): Promise<void> {
-    return this.sendMany([message]);
-  }
-
-  protected override sendMany(messages: readonly OutgoingMessage[]): Promise<void> {
+  protected send(messages: readonly OutgoingMessage[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.pending.length === 0) this.oldestPendingAt = performance.now();
       this.pending.push({ messages, resolve, reject });

@@ -26,7 +26,7 @@ class SwitchableBus extends TransportPublisher {
     return this.messages.map((m) => (JSON.parse(m.value) as { callId: string }).callId);
   }
 
-  protected override async sendMany(messages: readonly OutgoingMessage[]): Promise<void> {
+  protected async send(messages: readonly OutgoingMessage[]): Promise<void> {
     this.handovers += 1;
     await Promise.resolve();
     if (!this.up) {
@@ -35,10 +35,6 @@ class SwitchableBus extends TransportPublisher {
       throw new Error('broker unavailable');
     }
     this.messages.push(...messages);
-  }
-
-  protected send(message: OutgoingMessage): Promise<void> {
-    return this.sendMany([message]);
   }
 
   protected closeTransport(): Promise<void> {

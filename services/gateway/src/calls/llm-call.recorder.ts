@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown } from '@nestjs/common';
-import { SpanStatusCode, context as otelContext } from '@opentelemetry/api';
 import { LlmCallV1 } from '@tollgate/contracts';
 import type { EventOf } from '@tollgate/contracts';
-import { EVENT_PUBLISHER } from '@tollgate/messaging';
+import { EVENT_PUBLISHER, failPreparedSpan } from '@tollgate/messaging';
 import type { EventPublisher, PreparedEvent } from '@tollgate/messaging';
 import { tollgateMeter } from '@tollgate/telemetry';
 import { GATEWAY_CONFIG } from '../config/gateway.config';
@@ -13,6 +12,8 @@ type LlmCall = EventOf<typeof LlmCallV1>;
 
 const dropped = tollgateMeter.counter('tollgate.events.dropped', { description: 'llm.call events dropped because the outbox buffer was full.' });
 const buffered = tollgateMeter.gauge('tollgate.events.buffered', { description: 'llm.call events waiting to be handed to the bus.' });
+/** Why a dropped event's span ended. */
+const OUTBOX_FULL = new Error('dropped: the llm.call outbox was full');
 const publishFailures = tollgateMeter.counter('tollgate.events.publish_failures', { description: 'Failed attempts to hand llm.call events to the bus (they are retried).' });
 
 /**
@@ -49,13 +50,13 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
   ) {}
 
   /**
-   * Enqueues the call's event, prepared in the active (the call's) trace context, so that the
-   * consumers' spans join the caller's trace. Not validated (PublishOptions.validate): the event
+   * Enqueues the call's event, prepared in the active (the call's) trace context (prepare()'s
+   * default), so that the consumers' spans join the caller's trace. Not validated (PublishOptions.validate): the event
    * is built from typed, checked facts, its consumers validate on delivery and dead-letter what
    * fails, and a refusal here would have no better place to go.
    */
   record(event: LlmCall): void {
-    this.queue.push(this.publisher.prepare(LlmCallV1, event, { validate: false, context: otelContext.active() }));
+    this.queue.push(this.publisher.prepare(LlmCallV1, event, { validate: false }));
     this.enforceBound();
     buffered.record(this.queue.length + this.inFlight);
     if (!this.draining && !this.retryTimer) void this.drain();
@@ -65,12 +66,8 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
   private enforceBound(): void {
     const excess = this.queue.length + this.inFlight - this.config.TOLLGATE_EVENT_BUFFER_SIZE;
     if (excess <= 0) return;
-    for (const lost of this.queue.splice(0, Math.min(excess, this.queue.length))) {
-      // A sampled call's `send` span ends here, as the trace's record that its event was dropped.
-      lost.span?.setStatus({ code: SpanStatusCode.ERROR, message: 'dropped: the llm.call outbox was full' });
-      lost.span?.end();
-      lost.span = undefined;
-    }
+    // A sampled call's `send` span ends here, as the trace's record that its event was dropped.
+    for (const lost of this.queue.splice(0, Math.min(excess, this.queue.length))) failPreparedSpan(lost, OUTBOX_FULL);
     this.droppedTotal += excess;
     dropped.add(excess);
     const now = Date.now();
