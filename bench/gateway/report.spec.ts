@@ -1,0 +1,78 @@
+import type { LoadResult } from './protocol';
+import { latencyVerdicts } from './report';
+import type { LatencyRun, TargetName, TargetReport } from './report';
+import { percentiles } from './rounds';
+
+function stream(firstBytes: number[], errors = 0): LoadResult {
+  return {
+    type: 'result',
+    id: 1,
+    scheduled: firstBytes.length + errors,
+    ok: firstBytes.length,
+    errors,
+    errorSamples: errors ? ['HTTP 502'] : [],
+    latency: percentiles(firstBytes.map((ms) => ms + 0.1)),
+    firstByte: percentiles(firstBytes),
+    sendLag: percentiles([0.1]),
+    maxInFlight: 2,
+    queued: 0,
+    connectionsOpened: 0,
+    achievedRate: 100,
+    generatorCpuShare: 0.1,
+  };
+}
+
+function targetWith(name: TargetName, streams: Array<[rate: number, result: LoadResult]>): TargetReport {
+  return { name, fixed: [], probes: [], maxHeld: undefined, streams: streams.map(([rate, result]) => ({ rate, result })), rss: [] };
+}
+
+function run(targets: TargetReport[], streamRates: number[]): LatencyRun {
+  return {
+    command: 'npm run bench:gateway',
+    startedAt: new Date(0),
+    quick: false,
+    rates: [1000],
+    warmupSeconds: 2,
+    durationSeconds: 8,
+    rounds: 3,
+    searchSeconds: 3,
+    streamRates,
+    jitWarmupSeconds: 20,
+    referenceRate: 1000,
+    p99LimitMs: 20,
+    machine: { cpus: 2, cpuModel: 'test', memoryGiB: 1, kernel: 'test', node: 'v24', commit: 'test', loadAtStart: [0, 0, 0], loadAtEnd: [0, 0, 0], kdamonds: [] },
+    gatewaySetup: 'test',
+    targets,
+    notes: [],
+  };
+}
+
+const firstByteRows = (verdicts: ReturnType<typeof latencyVerdicts>): ReturnType<typeof latencyVerdicts> => verdicts.filter((v) => v.goal.startsWith('streaming first-byte'));
+
+describe('latencyVerdicts: streaming first byte', () => {
+  it('judges the first-byte target at each streaming rate, against the upstream at that rate', () => {
+    const upstream = targetWith('upstream', [
+      [100, stream([1.0, 1.0, 1.1])],
+      [1000, stream([0.8, 0.8, 0.9])],
+    ]);
+    const gateway = targetWith('gateway', [
+      [100, stream([2.4, 2.4, 2.5])],
+      [1000, stream([1.6, 1.6, 1.7])],
+    ]);
+    const rows = firstByteRows(latencyVerdicts(run([upstream, gateway], [100, 1000])));
+    expect(rows.map((row) => [row.goal, row.verdict])).toEqual([
+      ['streaming first-byte overhead p50 under 1 ms (gateway vs upstream direct, 100 req/s)', 'MISS'],
+      ['streaming first-byte overhead p50 under 1 ms (gateway vs upstream direct, 1000 req/s)', 'PASS'],
+    ]);
+    expect(rows[0]!.measured).toBe('2.40 vs 1.00 ms: +1.40 ms');
+    expect(rows[1]!.measured).toBe('1.60 vs 0.80 ms: +0.80 ms');
+  });
+
+  it('misses a rate whose gateway streams had errors, and leaves a rate without a measurement n/a', () => {
+    const upstream = targetWith('upstream', [[1000, stream([0.8])]]);
+    const gateway = targetWith('gateway', [[1000, stream([1.0], 3)]]);
+    const rows = firstByteRows(latencyVerdicts(run([upstream, gateway], [100, 1000])));
+    expect(rows.map((row) => row.verdict)).toEqual(['n/a', 'MISS']);
+    expect(rows[1]!.measured).toBe('1.00 vs 0.80 ms: +0.20 ms (3 errors)');
+  });
+});
