@@ -68,7 +68,7 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --stream-rate <n,...>   req/s of the streaming first-byte runs (default 100 and the reference rate,
                           nearest 1,000 req/s), each measured in --rounds rounds, the targets
                           interleaved, pooled; the first-byte target is judged at each
-  --stream-only           only the streaming first-byte run, after its JIT warm-up (diagnosis)
+  --stream-only           only the streaming first-byte runs, after their JIT warm-up (diagnosis)
   --gateway service|all-in-one   the gateway service as it runs in production (its own process,
                           events to Kafka: the project's Kafka-protocol test broker in another
                           process; default), or the all-in-one app (in-process bus, cost-ledger
@@ -682,9 +682,9 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     await searchHighestHeld(generator, live(), reports, options);
   }
   // At a low rate (100 req/s) and at the reference rate: on this kind of VM an idle process wakes
-  // slowly and runs its first code after each wake from cold caches, so a proxy hop costs about
-  // twice as much at 100 req/s as at 1,000 (docs/benchmarks.md, fifteenth session). The first-byte
-  // target is judged at each rate.
+  // slowly and runs its first code after each wake from cold caches, so a proxy hop costs more at
+  // 100 req/s than at 1,000 (the floor added 0.97 against 0.51 ms in one run, 0.76 against 0.54 in
+  // another: docs/benchmarks.md, fifteenth session). The first-byte target is judged at each rate.
   const streamRates = [...new Set(options.streamRates ?? [100, referenceRate])];
   log(`streaming first byte at ${streamRates.join(' and ')} req/s${options.rounds > 1 ? `: ${options.rounds} rounds each, targets interleaved, pooled` : ''}`);
   // The streaming path (SSE parsing, async iteration) has not run yet: it gets the same unmeasured
