@@ -27,7 +27,7 @@ import type { GeneratorMessage, LoadJob, LoadResult } from './protocol';
 import { collectAndMeasure } from './inspector';
 import type { MemoryAfterCollection } from './inspector';
 import { describeMachine, latencyVerdicts, mb, memoryVerdict, renderLatencySection, renderSoakSection, writeSection } from './report';
-import type { FixedRateRun, LatencyRun, TargetName, TargetReport } from './report';
+import type { FixedRateRun, LatencyRun, StreamRun, TargetName, TargetReport } from './report';
 import { poolRounds } from './rounds';
 
 /**
@@ -582,6 +582,16 @@ function pooledRun(rate: number, rounds: FixedRateRun[]): FixedRateRun {
   return run;
 }
 
+/** A target's streaming rounds at one rate as one run, like pooledRun (the pooled samples are not kept). */
+function pooledStream(rate: number, rounds: LoadResult[]): StreamRun {
+  const result = poolRounds(rounds);
+  return {
+    rate,
+    result: { ...result, samples: undefined, firstByteSamples: undefined },
+    rounds: rounds.map((r) => ({ firstByte: r.firstByte!, errors: r.errors })),
+  };
+}
+
 /**
  * The highest rate each target holds (see HeldRateSearch), the targets' searches run in turn, one
  * probe each per round, so that all of them see the same stretch of this shared machine.
@@ -705,13 +715,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
         log(`${target.name.padEnd(8)} stream first byte at ${streamRate} req/s${round} p50 ${result.firstByte?.p50.toFixed(2)} ms, p99 ${result.firstByte?.p99.toFixed(2)} ms${result.errors ? `, ${result.errors} errors` : ''}`);
       }
     }
-    for (const [target, results] of streamRounds) {
-      reports.get(target.name)!.streams.push({
-        rate: streamRate,
-        result: results.length > 1 ? poolRounds(results) : results[0]!,
-        ...(results.length > 1 ? { rounds: results.map((r) => ({ firstByte: r.firstByte!, errors: r.errors })) } : {}),
-      });
-    }
+    for (const [target, results] of streamRounds) reports.get(target.name)!.streams.push(results.length > 1 ? pooledStream(streamRate, results) : { rate: streamRate, result: results[0]! });
   }
   sampler.stop();
   for (const report of reports.values()) report.rss = sampler.of(report.name);

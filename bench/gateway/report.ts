@@ -149,8 +149,12 @@ function atRate(report: TargetReport | undefined, rate: number): FixedRateRun | 
   return report?.fixed.find((fixed) => fixed.rate === rate);
 }
 
+function streamRunAt(report: TargetReport | undefined, rate: number): StreamRun | undefined {
+  return report?.streams.find((stream) => stream.rate === rate);
+}
+
 function streamAt(report: TargetReport | undefined, rate: number): LoadResult | undefined {
-  return report?.streams.find((stream) => stream.rate === rate)?.result;
+  return streamRunAt(report, rate)?.result;
 }
 
 /** What a proxy adds over the upstream called directly at the same rate, p50 and p99. */
@@ -305,7 +309,7 @@ export function renderLatencySection(run: LatencyRun): string {
   lines.push('');
 
   for (const streamRate of run.streamRates) {
-    const streamRounds = present.map((name) => ({ name, rounds: target(run, name)?.streams.find((stream) => stream.rate === streamRate)?.rounds })).filter((entry) => entry.rounds && entry.rounds.length > 1);
+    const streamRounds = present.map((name) => ({ name, rounds: streamRunAt(target(run, name), streamRate)?.rounds })).filter((entry) => entry.rounds && entry.rounds.length > 1);
     if (streamRounds.length === 0) continue;
     lines.push(`Each streaming round at ${streamRate} req/s on its own, first byte p50 / p99 (ms); the row above pools them:`, '');
     for (const { name, rounds: each } of streamRounds) lines.push(`- ${name}: ${each!.map((r, i) => `round ${i + 1} ${withErrors(r, pair(r.firstByte))}`).join('; ')}`);

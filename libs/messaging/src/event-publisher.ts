@@ -102,8 +102,9 @@ export abstract class TransportPublisher implements EventPublisher {
   protected abstract closeTransport(): Promise<void>;
 
   async publish<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): Promise<void> {
+    // Checked before prepare(): a closed publisher starts no span.
     this.assertOpen(contract.topic);
-    await this.sendPrepared([this.prepare(contract, event, options)]);
+    await this.deliver([this.prepare(contract, event, options)]);
   }
 
   prepare<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): PreparedEvent {
@@ -142,6 +143,11 @@ export abstract class TransportPublisher implements EventPublisher {
   async sendPrepared(events: readonly PreparedEvent[]): Promise<void> {
     this.assertOpen(events[0]?.message.topic ?? 'the bus');
     if (events.length === 0) return;
+    await this.deliver(events);
+  }
+
+  /** Sends prepared events of an open publisher and ends their spans (with the error if the send failed). */
+  private async deliver(events: readonly PreparedEvent[]): Promise<void> {
     try {
       await this.track(this.send(events.map((e) => e.message)));
     } catch (error) {

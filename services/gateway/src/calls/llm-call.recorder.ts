@@ -12,9 +12,9 @@ type LlmCall = EventOf<typeof LlmCallV1>;
 
 const dropped = tollgateMeter.counter('tollgate.events.dropped', { description: 'llm.call events dropped because the outbox buffer was full.' });
 const buffered = tollgateMeter.gauge('tollgate.events.buffered', { description: 'llm.call events waiting to be handed to the bus.' });
+const publishFailures = tollgateMeter.counter('tollgate.events.publish_failures', { description: 'Failed attempts to hand llm.call events to the bus (they are retried).' });
 /** Why a dropped event's span ended. */
 const OUTBOX_FULL = new Error('dropped: the llm.call outbox was full');
-const publishFailures = tollgateMeter.counter('tollgate.events.publish_failures', { description: 'Failed attempts to hand llm.call events to the bus (they are retried).' });
 
 /**
  * The gateway's outbox for `llm.call` events. `record()` prepares the message (JSON, trace
@@ -51,9 +51,9 @@ export class LlmCallRecorder implements BeforeApplicationShutdown {
 
   /**
    * Enqueues the call's event, prepared in the active (the call's) trace context (prepare()'s
-   * default), so that the consumers' spans join the caller's trace. Not validated (PublishOptions.validate): the event
-   * is built from typed, checked facts, its consumers validate on delivery and dead-letter what
-   * fails, and a refusal here would have no better place to go.
+   * default), so that the consumers' spans join the caller's trace. Not validated
+   * (PublishOptions.validate): the event is built from typed, checked facts, its consumers validate
+   * on delivery and dead-letter what fails, and a refusal here would have no better place to go.
    */
   record(event: LlmCall): void {
     this.queue.push(this.publisher.prepare(LlmCallV1, event, { validate: false }));
