@@ -10,7 +10,7 @@ export interface KafkaConsumerTuning {
 }
 
 /** Kafka producer linger (ms) when none is given: see KafkaTransportOptions.lingerMs and KAFKA_LINGER_MS. */
-export const DEFAULT_KAFKA_LINGER_MS = 20;
+export const DEFAULT_KAFKA_LINGER_MS = 100;
 
 export interface KafkaTransportOptions {
   kind: 'kafka';

@@ -22,8 +22,10 @@ export const RuntimeEnvSchema = z.object({
   KAFKA_SASL_PASSWORD: z.string().optional(),
   /**
    * How long a published event may wait for others to share its Produce request (Kafka's linger.ms).
-   * 20 ms: in bench:gateway, 5 ms left kafkajs at 12% of the gateway's CPU per call, 20 ms at 8.5%;
-   * events reach consumers that much later. 0 sends every event loop turn.
+   * 100 ms: kafkajs' cost is mostly per Produce request, not per event. In bench:gateway 5 ms left
+   * kafkajs at 12% of the gateway's CPU per call and 20 ms at 8.5%; 100 ms saved another 21 µs per
+   * call (±8, ~5%) against 20 ms at 1,000 calls/s, alternating in one process (docs/benchmarks.md,
+   * sixteenth session). Events reach consumers that much later. 0 sends every event loop turn.
    */
   KAFKA_LINGER_MS: env.nonNegativeInt(DEFAULT_KAFKA_LINGER_MS),
   /** Largest request body accepted, in bytes (413 beyond it). */
