@@ -19,8 +19,9 @@ export function isUntracedPath(url: string | undefined): boolean {
  * Whether an outgoing request is the SDK's own export (spans, metrics): the SDK sends those with
  * tracing suppressed. They are not the service's traffic, and instrumented they cost each export a
  * non-recording span, a request whose every listener runs in a bound context, and a point in
- * `http.client.request.duration`: in bench:gateway at 100% sampling, 13 µs of instrumentation-http
- * per call, for about one export per 16 calls (docs/benchmarks.md, sixteenth session).
+ * `http.client.request.duration`: in bench:gateway at 100% sampling (about one export per 16
+ * calls), ~9 µs per call of instrumentation-http's own work, ~1 µs per call at 10% sampling
+ * (docs/benchmarks.md, sixteenth session).
  */
 export function isTelemetryExport(): boolean {
   return isTracingSuppressed(context.active());
