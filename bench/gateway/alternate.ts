@@ -37,12 +37,17 @@ export interface Phase {
   process: number;
 }
 
+/** What each phase measures, µs per request. */
+type Measure = 'main' | 'process';
+
+/** A variant's mean over its phases, µs per request. */
+export type VariantMean = Record<Measure, number> & { phases: number };
+
 export interface Paired {
-  /** Mean over the phases, µs per request. */
-  a: { main: number; process: number; phases: number };
-  b: { main: number; process: number; phases: number };
+  a: VariantMean;
+  b: VariantMean;
   /** B minus the mean of the A phases either side of it, over the B phases with both neighbours at the rate. */
-  difference: { main: Estimate; process: Estimate };
+  difference: Record<Measure, Estimate>;
 }
 
 export interface Estimate {
@@ -71,24 +76,19 @@ function estimate(values: number[]): Estimate {
 
 /** Phases at `rate` (within 1%) only: the warm-ups, the held-rate search and the gaps between runs are left out. */
 export function pairedDifference(phases: readonly Phase[], rate: number): Paired {
-  const atRate = (phase: Phase | undefined): phase is Phase => phase !== undefined && Math.abs(phase.rate - rate) <= rate * 0.01;
-  const main: number[] = [];
-  const proc: number[] = [];
-  for (let i = 1; i < phases.length - 1; i++) {
-    const [before, b, after] = [phases[i - 1], phases[i], phases[i + 1]];
-    if (b.variant !== 'B' || before.variant !== 'A' || after.variant !== 'A' || !atRate(before) || !atRate(b) || !atRate(after)) continue;
-    main.push(b.main - (before.main + after.main) / 2);
-    proc.push(b.process - (before.process + after.process) / 2);
-  }
-  const mean = (variant: 'A' | 'B') => {
+  const atRate = (phase: Phase): boolean => Math.abs(phase.rate - rate) <= rate * 0.01;
+  // Each B phase with an A phase at the rate on either side.
+  const triples = phases.slice(1, -1).flatMap((b, i) => {
+    const [before, after] = [phases[i]!, phases[i + 2]!];
+    return b.variant === 'B' && before.variant === 'A' && after.variant === 'A' && atRate(before) && atRate(b) && atRate(after) ? [{ before, b, after }] : [];
+  });
+  const paired = (measure: Measure): Estimate => estimate(triples.map(({ before, b, after }) => b[measure] - (before[measure] + after[measure]) / 2));
+  const meanOf = (variant: 'A' | 'B'): VariantMean => {
     const chosen = phases.filter((p) => atRate(p) && p.variant === variant);
-    return {
-      main: chosen.reduce((sum, p) => sum + p.main, 0) / chosen.length,
-      process: chosen.reduce((sum, p) => sum + p.process, 0) / chosen.length,
-      phases: chosen.length,
-    };
+    const average = (measure: Measure): number => chosen.reduce((sum, p) => sum + p[measure], 0) / chosen.length;
+    return { main: average('main'), process: average('process'), phases: chosen.length };
   };
-  return { a: mean('A'), b: mean('B'), difference: { main: estimate(main), process: estimate(proc) } };
+  return { a: meanOf('A'), b: meanOf('B'), difference: { main: paired('main'), process: paired('process') } };
 }
 
 /** The gateway's built modules the variants reach into. */
