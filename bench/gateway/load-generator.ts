@@ -155,7 +155,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
         achievedRate: ok / (windowMs / 1000),
         generatorCpuShare: (cpu.user + cpu.system) / 1000 / windowMs,
         ...(windows ? { windows } : {}),
-        ...(job.keepSamples ? { samples: Array.from(latency) } : {}),
+        ...(job.keepSamples ? { samples: Array.from(latency), samplesStartEpochMs: performance.timeOrigin + measureStart } : {}),
         ...(job.keepSamples && job.stream ? { firstByteSamples: Array.from(firstByte) } : {}),
       });
     };

@@ -92,7 +92,7 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
 
 Diagnosis (environment): BENCH_GATEWAY_NODE_FLAGS="--trace-gc" adds node flags to the gateway
 process; BENCH_GATEWAY_ENV="OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64 ..." adds variables to it; BENCH_PROCESS_LOG=/tmp/bench appends each process's output to /tmp/bench.<name>;
-BENCH_SAMPLES_OUT=/tmp/samples.jsonl appends every latency of the rounds at 1,000 req/s, in schedule order, per target and round.
+BENCH_SAMPLES_OUT=/tmp/samples.jsonl appends every latency of each fixed-rate run, in schedule order, per target, rate and round, with when the first was scheduled (alternate.js reads it).
 `;
 
 interface Options {
@@ -552,7 +552,8 @@ async function measureFixedRate(generator: LoadGenerator, target: Target, rate: 
   const { pid } = target.process;
   let cpuBefore = NaN;
   let childrenBefore = NaN;
-  const result = await generator.run(jobFor(target, rate, options.warmupSeconds, options.durationSeconds, false, options, round !== undefined), () => {
+  const samplesOut = process.env['BENCH_SAMPLES_OUT'];
+  const result = await generator.run(jobFor(target, rate, options.warmupSeconds, options.durationSeconds, false, options, round !== undefined || samplesOut !== undefined), () => {
     cpuBefore = cpuSeconds(pid);
     if (target.withChildren) childrenBefore = descendantsCpuSeconds(pid);
   });
@@ -562,8 +563,7 @@ async function measureFixedRate(generator: LoadGenerator, target: Target, rate: 
   const run: FixedRateRun = { rate, result, cpuUsPerRequest: perRequest(cpuSeconds(pid) - cpuBefore) };
   if (target.withChildren) run.childrenCpuUsPerRequest = perRequest(descendantsCpuSeconds(pid) - childrenBefore);
   const which = round && round.of > 1 ? ` (round ${round.index + 1} of ${round.of})` : '';
-  const samplesOut = process.env['BENCH_SAMPLES_OUT'];
-  if (samplesOut && result.samples) appendFileSync(samplesOut, `${JSON.stringify({ target: target.name, rate, round: round?.index, samples: result.samples })}\n`);
+  if (samplesOut && result.samples) appendFileSync(samplesOut, `${JSON.stringify({ target: target.name, rate, round: round?.index, startEpochMs: result.samplesStartEpochMs, samples: result.samples })}\n`);
   log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s${which}: ${summary(result)}, CPU ${run.cpuUsPerRequest.toFixed(0)} µs/request`);
   return run;
 }

@@ -65,6 +65,8 @@ export interface LoadResult {
   windows?: Array<{ startSecond: number; latency: Percentiles; errors: number }>;
   /** With LoadJob.keepSamples: each measured request's latency in ms, in schedule order (NaN: failed). */
   samples?: number[];
+  /** With LoadJob.keepSamples: when the first measured request was scheduled, ms since the epoch (sample i was scheduled 1000 × i / rate ms later). */
+  samplesStartEpochMs?: number;
   /** Streams with LoadJob.keepSamples: each measured request's first-byte time in ms, in schedule order (NaN: none). */
   firstByteSamples?: number[];
 }
