@@ -183,6 +183,24 @@ describe('KafkaTestBroker on the wire', () => {
     expect(logs.join('\n')).toMatch(/Metadata v4 from client 'raw-client' failed: implausible array length 5\. Closing the connection\./);
   });
 
+  it('should take requests that arrive over many reads whole, and the next ones on the same connection after them', async () => {
+    // 3 MB: the socket hands it over in 64 KB reads at most, so the request is put together from ~50 of them.
+    const large = Array.from({ length: 3 * 1024 }, (_, i) => `${i}`.padStart(1024, 'x')).join('');
+    const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'large', messages: [{ value: 'before' }] });
+      await producer.send({ topic: 'large', messages: [{ value: large }, { value: 'beside' }] });
+      await producer.send({ topic: 'large', messages: [{ value: 'after' }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const values = broker.topicMessages('large').map((m) => m.value?.toString('utf8'));
+    expect(values.map((v) => v?.length)).toEqual([6, large.length, 6, 5]);
+    expect(values).toEqual(['before', large, 'beside', 'after']);
+  });
+
   it('should refuse a record batch whose CRC does not match', async () => {
     await produce('checked', 'intact');
     const stored = broker.topicMessages('checked');
