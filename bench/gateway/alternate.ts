@@ -53,6 +53,7 @@ type CpuMeasure = 'main' | 'process';
 /** The client's latency, ms, from the load generator's samples. */
 type LatencyMeasure = 'p50' | 'p99';
 type Measure = CpuMeasure | LatencyMeasure;
+const LATENCY_MEASURES: readonly LatencyMeasure[] = ['p50', 'p99'];
 
 /** A variant's mean over its phases (µs per request), and over those with latencies (ms). */
 export type VariantMean = Record<CpuMeasure, number> & Partial<Record<LatencyMeasure, number>> & { phases: number };
@@ -174,7 +175,6 @@ export function pairedDifference(phases: readonly Phase[], rate: number): Paired
   return { a: meanOf('A'), b: meanOf('B'), difference };
 }
 
-const LATENCY_MEASURES: readonly LatencyMeasure[] = ['p50', 'p99'];
 
 /** The gateway's built modules the variants reach into. */
 const DIST = resolve(__dirname, '..');
