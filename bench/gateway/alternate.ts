@@ -1,6 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { subscribe } from 'node:diagnostics_channel';
 import { join, resolve } from 'node:path';
+import { percentiles } from './rounds';
 
 /**
  * A/B inside one gateway process, for changes too small for separate runs to resolve. Separate
@@ -97,9 +98,9 @@ export interface SampleRun {
   samples: number[];
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+/** Whether two rates are the same one (within 1%): a phase's is counted, a run's is scheduled. */
+function sameRate(rate: number, reference: number): boolean {
+  return Math.abs(rate - reference) <= reference * 0.01;
 }
 
 /**
@@ -114,7 +115,7 @@ export function latencyByPhase(phases: readonly Phase[], runs: readonly SampleRu
     const inside: number[] = [];
     let failed = 0;
     for (const run of runs) {
-      if (Math.abs(run.rate - phase.rate) > phase.rate * 0.01) continue;
+      if (!sameRate(run.rate, phase.rate)) continue;
       const interval = 1000 / run.rate;
       const first = Math.max(0, Math.ceil((start - run.startEpochMs) / interval));
       for (let i = first; i < run.samples.length && run.startEpochMs + i * interval < end; i++) {
@@ -125,8 +126,8 @@ export function latencyByPhase(phases: readonly Phase[], runs: readonly SampleRu
     }
     const expected = (phase.rate * (end - start)) / 1000;
     if (failed > 0 || inside.length < expected * 0.9) return phase;
-    inside.sort((x, y) => x - y);
-    return { ...phase, p50: percentile(inside, 50), p99: percentile(inside, 99) };
+    const { p50, p99 } = percentiles(inside);
+    return { ...phase, p50, p99 };
   });
 }
 
@@ -149,7 +150,7 @@ function estimate(values: number[]): Estimate {
 
 /** Phases at `rate` (within 1%) only: the warm-ups, the held-rate search and the gaps between runs are left out. */
 export function pairedDifference(phases: readonly Phase[], rate: number): Paired {
-  const atRate = (phase: Phase): boolean => Math.abs(phase.rate - rate) <= rate * 0.01;
+  const atRate = (phase: Phase): boolean => sameRate(phase.rate, rate);
   // Each B phase with an A phase at the rate on either side.
   const triples = phases.slice(1, -1).flatMap((b, i) => {
     const [before, after] = [phases[i]!, phases[i + 2]!];
@@ -159,11 +160,15 @@ export function pairedDifference(phases: readonly Phase[], rate: number): Paired
     estimate(triples.flatMap(({ before, b, after }) => (b[measure] !== undefined && before[measure] !== undefined && after[measure] !== undefined ? [b[measure] - (before[measure] + after[measure]) / 2] : [])));
   const meanOf = (variant: 'A' | 'B'): VariantMean => {
     const chosen = phases.filter((p) => atRate(p) && p.variant === variant);
-    const average = (measure: Measure): number => chosen.reduce((sum, p) => sum + (p[measure] ?? NaN), 0) / chosen.length;
+    // Over the phases that have the measure: all of them for CPU, those the samples covered for latency.
+    const average = (measure: Measure): number => {
+      const values = chosen.flatMap((p) => (p[measure] === undefined ? [] : [p[measure]]));
+      return values.reduce((sum, v) => sum + v, 0) / values.length;
+    };
     const mean: VariantMean = { main: average('main'), process: average('process'), phases: chosen.length };
     for (const measure of LATENCY_MEASURES) {
-      const covered = chosen.filter((p) => p[measure] !== undefined);
-      if (covered.length > 0) mean[measure] = covered.reduce((sum, p) => sum + p[measure]!, 0) / covered.length;
+      const value = average(measure);
+      if (!Number.isNaN(value)) mean[measure] = value;
     }
     return mean;
   };
@@ -174,7 +179,6 @@ export function pairedDifference(phases: readonly Phase[], rate: number): Paired
   }
   return { a: meanOf('A'), b: meanOf('B'), difference };
 }
-
 
 /** The gateway's built modules the variants reach into. */
 const DIST = resolve(__dirname, '..');

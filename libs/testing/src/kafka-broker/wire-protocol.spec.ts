@@ -93,12 +93,16 @@ describe('KafkaTestBroker on the wire', () => {
     await broker.stop();
   });
 
-  async function produce(topic: string, value: string): Promise<void> {
+  /** Sends each of `sends` (the values of one Produce request) in turn, through one kafkajs producer and connection. */
+  async function produce(topic: string, ...sends: string[][]): Promise<void> {
     const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    await producer.send({ topic, messages: [{ value }] });
-    await producer.disconnect();
+    try {
+      for (const values of sends) await producer.send({ topic, messages: values.map((value) => ({ value })) });
+    } finally {
+      await producer.disconnect();
+    }
   }
 
   async function createTopic(topic: string): Promise<void> {
@@ -123,7 +127,7 @@ describe('KafkaTestBroker on the wire', () => {
     await createTopic('lively');
     const started = Date.now();
     const pending = raw.send(ApiKey.Fetch, 4, fetchRequest('lively', { maxWaitMs: 20_000, minBytes: 1 }));
-    await produce('lively', 'hello');
+    await produce('lively', ['hello']);
     const answer = readFetchResponse(await pending);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(answer).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 1 });
@@ -132,7 +136,7 @@ describe('KafkaTestBroker on the wire', () => {
 
   it('should wait for min bytes while fewer are there, and answer with what there is at max wait', async () => {
     await createTopic('trickle');
-    await produce('trickle', 'small');
+    await produce('trickle', ['small']);
     const started = Date.now();
     const answer = readFetchResponse(await raw.send(ApiKey.Fetch, 4, fetchRequest('trickle', { maxWaitMs: 300, minBytes: 1_000_000 })));
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
@@ -186,23 +190,14 @@ describe('KafkaTestBroker on the wire', () => {
   it('should take requests that arrive over many reads whole, and the next ones on the same connection after them', async () => {
     // 3 MB: the socket hands it over in 64 KB reads at most, so the request is put together from ~50 of them.
     const large = Array.from({ length: 3 * 1024 }, (_, i) => `${i}`.padStart(1024, 'x')).join('');
-    const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    try {
-      await producer.send({ topic: 'large', messages: [{ value: 'before' }] });
-      await producer.send({ topic: 'large', messages: [{ value: large }, { value: 'beside' }] });
-      await producer.send({ topic: 'large', messages: [{ value: 'after' }] });
-    } finally {
-      await producer.disconnect();
-    }
+    await produce('large', ['before'], [large, 'beside'], ['after']);
     const values = broker.topicMessages('large').map((m) => m.value?.toString('utf8'));
     expect(values.map((v) => v?.length)).toEqual([6, large.length, 6, 5]);
     expect(values).toEqual(['before', large, 'beside', 'after']);
   });
 
   it('should refuse a record batch whose CRC does not match', async () => {
-    await produce('checked', 'intact');
+    await produce('checked', ['intact']);
     const stored = broker.topicMessages('checked');
     expect(stored).toHaveLength(1);
     // Take the stored batch bytes back through the public surface: fetch them.
