@@ -16,6 +16,7 @@ import {
   forkServer,
   forkWorker,
   freePort,
+  REMOTE_STAND_IN_NICE,
   RssSampler,
   settle,
   spawnNode,
@@ -397,7 +398,7 @@ async function startGateway(upstreamOrigin: string, otlpSink: string | undefined
   let busEnv: Record<string, string>;
   let brokers: string[] | undefined;
   if (options.gateway === 'service') {
-    const broker = await forkServer('Kafka test broker', 'kafka-broker.js');
+    const broker = await forkServer('Kafka test broker', 'kafka-broker.js', {}, REMOTE_STAND_IN_NICE);
     brokers = [broker.origin.replace('http://', '')];
     await publishKeySnapshot(brokers, key);
     busEnv = { TOLLGATE_BUS: 'kafka', KAFKA_BROKERS: brokers.join(','), KAFKA_CLIENT_ID: 'bench-gateway' };
@@ -481,7 +482,7 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
   else {
     const sink = gateway.otlpSink ? ((await getJson(`${gateway.otlpSink}/_bench/stats`).catch(() => undefined))?.body as { requests: number; bytes: number } | undefined) : undefined;
     telemetry =
-      `OpenTelemetry tracing at ${percent(options.sampling)} sampling (parentbased_traceidratio${options.sampling === 0.1 ? ', the Helm chart\'s default' : ''}), spans exported over OTLP/HTTP protobuf to a local sink process` +
+      `OpenTelemetry tracing at ${percent(options.sampling)} sampling (parentbased_traceidratio${options.sampling === 0.1 ? ', the Helm chart\'s default' : ''}), spans exported over OTLP/HTTP protobuf to a local sink process (at nice ${REMOTE_STAND_IN_NICE}, as a stand-in for a collector on another machine)` +
       (sink ? ` (${sink.requests} exports, ${(sink.bytes / 2 ** 20).toFixed(1)} MB received)` : '');
   }
   const profiled = options.profileDir ? ' **Profiled run** (node --cpu-prof on the gateway): its figures carry the profiler\'s cost.' : '';
@@ -495,7 +496,7 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
     return (
       `the gateway service as deployed (\`node --enable-source-maps ${chartFlags.map((flag) => `${flag} `).join('')}${GATEWAY_SERVICE_MAIN}\`, ${flagNote}` +
       `built from this tree, its own process) with ` +
-      `${common}; \`llm.call\` events published over kafkajs to Kafka (the project's Kafka-protocol test broker, in a process of its own; ` +
+      `${common}; \`llm.call\` events published over kafkajs to Kafka (the project's Kafka-protocol test broker, in a process of its own at nice ${REMOTE_STAND_IN_NICE}, as a stand-in for a cluster on other machines; ` +
       `${events === undefined ? 'event count unreadable' : `${events.toLocaleString('en')} events on \`${LLM_CALL_TOPIC}\` at the end`}${costRows ? '' : ', **no event seen within 10 s**'}); ` +
       `its API key from a governance snapshot on the compacted topic, as guardrails publishes it.${profiled}`
     );
@@ -830,7 +831,7 @@ async function main(): Promise<void> {
   if (!options) return void console.log(USAGE);
   const upstream = await forkServer('upstream', 'bench-upstream.js');
   const generator = new LoadGenerator(forkWorker('load generator', 'load-generator.js'));
-  const sink = options.otel === 'export' ? await forkServer('OTLP sink', 'otlp-sink.js') : undefined;
+  const sink = options.otel === 'export' ? await forkServer('OTLP sink', 'otlp-sink.js', {}, REMOTE_STAND_IN_NICE) : undefined;
   let gateway: Gateway | string = 'not selected (--targets)';
   if (options.soakSeconds !== undefined || options.targets.includes('gateway')) {
     log(options.gateway === 'service' ? 'starting the Kafka test broker and the gateway service' : 'starting the all-in-one gateway (embedded Postgres, migrations)');

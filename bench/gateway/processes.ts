@@ -2,6 +2,7 @@ import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { ListeningMessage } from './protocol';
 
@@ -49,9 +50,22 @@ function track(name: string, child: ChildProcess, group: boolean, output: () => 
   return tracked;
 }
 
-/** Forks a compiled sibling script that reports its port with a ListeningMessage. */
-export async function forkServer(name: string, script: string, env: Record<string, string> = {}): Promise<{ process: BenchProcess; origin: string }> {
+/**
+ * Nice value of the stand-ins for services that run on other machines in production (the Kafka
+ * broker, the OTLP collector): the lowest CPU priority, so that when the two CPUs are contended
+ * they wait for the measured processes (generator, upstream, targets) instead of taking a CPU
+ * from them. Only the gateway uses them, so this is in the gateway's favour: it removes a cost of
+ * the test doubles, not of the gateway (docs/benchmarks.md, eighteenth session).
+ */
+export const REMOTE_STAND_IN_NICE = 19;
+
+/**
+ * Forks a compiled sibling script that reports its port with a ListeningMessage; `nice`: its
+ * scheduling priority (setpriority; only ever lowered, which needs no privilege).
+ */
+export async function forkServer(name: string, script: string, env: Record<string, string> = {}, nice?: number): Promise<{ process: BenchProcess; origin: string }> {
   const child = fork(join(__dirname, script), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  if (nice !== undefined && child.pid !== undefined) setPriority(child.pid, nice);
   const tracked = track(name, child, false);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start listening within 10 s`)), 10_000);
