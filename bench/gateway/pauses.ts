@@ -26,8 +26,10 @@ import { percentiles } from './rounds';
  *
  * The report takes the requests slower than the run's p99 and says, per kind of pause, how many of
  * them were in flight while one ran, against how many of all requests were: a kind the slow ones
- * meet far more often than the rest is in the tail. Requests that met none were held up elsewhere
- * (the other processes, the machine). It also counts the slow requests by their send time's phase
+ * meet far more often than the rest is in the tail. That is what they met, not what made them
+ * slow: halving the Produce pauses, which 28–63% of the slow requests met, left the p99 where it
+ * was in an A/B (docs/benchmarks.md, eighteenth session); an A/B says what a pause costs. Requests
+ * that met none were held up elsewhere (the other processes, the machine). It also counts the slow requests by their send time's phase
  * in a period (100 and 500 ms), which shows pauses of something periodic the preload does not see.
  */
 
