@@ -1,5 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
+import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseSampleRuns } from './alternate';
 import type { SampleRun } from './alternate';
@@ -149,8 +151,9 @@ function logPauses(out: string): void {
     }
   }).observe({ entryTypes: ['gc'] });
 
-  // The gateway's project tree: its node_modules resolve kafkajs and the OTLP exporter base as it does.
-  const fromGateway = (id: string): unknown => require(require.resolve(id, { paths: [process.cwd()] }));
+  // The gateway's project tree (its working directory): its node_modules resolve kafkajs and the
+  // OTLP exporter base as the gateway does.
+  const fromGateway = createRequire(join(process.cwd(), 'package.json'));
 
   const brokerPorts = new Set((process.env['KAFKA_BROKERS'] ?? '').split(',').map((b) => Number(b.split(':').pop())));
   let produceStarted: number | undefined;
