@@ -482,8 +482,8 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
   else {
     const sink = gateway.otlpSink ? ((await getJson(`${gateway.otlpSink}/_bench/stats`).catch(() => undefined))?.body as { requests: number; bytes: number } | undefined) : undefined;
     telemetry =
-      `OpenTelemetry tracing at ${percent(options.sampling)} sampling (parentbased_traceidratio${options.sampling === 0.1 ? ', the Helm chart\'s default' : ''}), spans exported over OTLP/HTTP protobuf to a local sink process (at nice ${REMOTE_STAND_IN_NICE}, as a stand-in for a collector on another machine)` +
-      (sink ? ` (${sink.requests} exports, ${(sink.bytes / 2 ** 20).toFixed(1)} MB received)` : '');
+      `OpenTelemetry tracing at ${percent(options.sampling)} sampling (parentbased_traceidratio${options.sampling === 0.1 ? ', the Helm chart\'s default' : ''}), spans exported over OTLP/HTTP protobuf to a local sink process at nice ${REMOTE_STAND_IN_NICE} (a stand-in for a collector on another machine` +
+      (sink ? `; ${sink.requests} exports, ${(sink.bytes / 2 ** 20).toFixed(1)} MB received)` : ')');
   }
   const profiled = options.profileDir ? ' **Profiled run** (node --cpu-prof on the gateway): its figures carry the profiler\'s cost.' : '';
   const common =
