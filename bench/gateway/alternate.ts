@@ -99,7 +99,7 @@ export interface SampleRun {
 }
 
 /** Whether two rates are the same one (within 1%): a phase's is counted, a run's is scheduled. */
-function sameRate(rate: number, reference: number): boolean {
+export function sameRate(rate: number, reference: number): boolean {
   return Math.abs(rate - reference) <= reference * 0.01;
 }
 

@@ -2,8 +2,8 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { parseSampleRuns } from './alternate';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { parseSampleRuns, sameRate } from './alternate';
 import type { SampleRun } from './alternate';
 import { percentiles } from './rounds';
 
@@ -77,20 +77,20 @@ function requestsOf(run: SampleRun): Array<{ start: number; end: number; latency
   });
 }
 
-/** The requests slower than the run's p99 (the bench's nearest-rank p99), and that p99. */
-function slowest(requests: ReadonlyArray<{ latency: number }>): number {
+/** The run's p99 (the bench's nearest-rank one): the requests above it are the slow ones. */
+function p99Of(requests: ReadonlyArray<{ latency: number }>): number {
   return percentiles(requests.map((r) => r.latency)).p99;
 }
 
 /** The slow requests' (above the run's p99) and all requests' encounters with each kind of pause, over one run. */
 export function attributeTail(pauses: readonly Pause[], run: SampleRun): TailReport {
   const requests = requestsOf(run);
-  const threshold = slowest(requests);
+  const threshold = p99Of(requests);
   const slow = requests.filter((r) => r.latency > threshold);
   const first = requests[0]?.start ?? run.startEpochMs;
   const last = requests.at(-1)?.end ?? first;
   const span = Math.max(last - first, 1);
-  const inRun = pauses.filter((p) => p.start + p.duration > first && p.start < last).sort((a, b) => a.start - b.start);
+  const inRun = pauses.filter((p) => p.start + p.duration > first && p.start < last);
   const overlaps = (r: { start: number; end: number }, p: Pause): boolean => p.start < r.end && p.start + p.duration > r.start;
   const share = (list: ReadonlyArray<{ start: number; end: number }>, of: readonly Pause[]): number =>
     list.length === 0 ? 0 : list.filter((r) => of.some((p) => overlaps(r, p))).length / list.length;
@@ -113,7 +113,7 @@ export function attributeTail(pauses: readonly Pause[], run: SampleRun): TailRep
 /** The slow requests (above the run's p99) by their send time's phase in `periodMs`, in `bins` equal parts. */
 export function slowByPhase(run: SampleRun, periodMs: number, bins = 10): number[] {
   const requests = requestsOf(run);
-  const threshold = slowest(requests);
+  const threshold = p99Of(requests);
   const counts = new Array<number>(bins).fill(0);
   for (const r of requests) {
     if (r.latency <= threshold) continue;
@@ -129,6 +129,15 @@ export function parsePauses(text: string): Pause[] {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Pause);
 }
+
+/** Names of the `gc` entries' kinds (perf_hooks' constants; V8's minor mark-sweep has none in Node, its kind is 2). */
+const GC_KINDS = new Map<number, string>([
+  [constants.NODE_PERFORMANCE_GC_MINOR, 'scavenge'],
+  [2, 'minor-mark-sweep'],
+  [constants.NODE_PERFORMANCE_GC_MAJOR, 'mark-compact'],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental-marking'],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, 'weak-callbacks'],
+]);
 
 /** Installs the hooks that log the gateway's pauses to `out` (written once a second and at exit). */
 function logPauses(out: string): void {
@@ -146,8 +155,7 @@ function logPauses(out: string): void {
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-      const name = kind === 1 ? 'scavenge' : kind === 2 ? 'minor-mark-sweep' : kind === 4 ? 'mark-compact' : kind === 8 ? 'incremental-marking' : kind === 16 ? 'weak-callbacks' : `kind-${kind}`;
-      log(`gc-${name}`, performance.timeOrigin + entry.startTime, performance.timeOrigin + entry.startTime + entry.duration);
+      log(`gc-${kind === undefined ? 'unknown' : (GC_KINDS.get(kind) ?? `kind-${kind}`)}`, performance.timeOrigin + entry.startTime, performance.timeOrigin + entry.startTime + entry.duration);
     }
   }).observe({ entryTypes: ['gc'] });
 
@@ -192,7 +200,7 @@ function logPauses(out: string): void {
 
 function report(pausesFile: string, samplesFile: string, rate: number): void {
   const pauses = parsePauses(readFileSync(pausesFile, 'utf8'));
-  const runs = parseSampleRuns(readFileSync(samplesFile, 'utf8')).filter((run) => Math.abs(run.rate - rate) <= rate * 0.01);
+  const runs = parseSampleRuns(readFileSync(samplesFile, 'utf8')).filter((run) => sameRate(run.rate, rate));
   if (runs.length === 0) {
     console.log(`no gateway run at ${rate} req/s with a start time in ${samplesFile}`);
     return;
