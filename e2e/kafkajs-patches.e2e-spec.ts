@@ -7,28 +7,35 @@ const ROOT = resolve(__dirname, '..');
 /**
  * The kafkajs patches (libs/messaging/src/kafka/kafkajs-*.ts) as a service process gets them: the
  * built kafkaClientConfig in a plain Node process (Jest's module registry has no require cache to
- * install the CRC into), producing to the test broker, which refuses a batch whose CRC-32C is wrong.
+ * install the Produce encoder into), producing to the test broker, which refuses a batch whose
+ * CRC-32C is wrong.
  */
 const PRODUCER = `
 // Telemetry first, as every service starts it: its require hook (require-in-the-middle) keeps the
 // exports of each module it sees, so a patch that swaps a module after loading it would not show.
 require('./dist/libs/telemetry/src/index.js').startTelemetry({ serviceName: 'e2e-kafkajs-patches' });
 const { kafkaClientConfig } = require('./dist/libs/messaging/src/kafka/kafka.config.js');
-const { kafkaCrc32c } = require('./dist/libs/messaging/src/kafka/kafkajs-crc32c.js');
+const { produceRequestV3, createKafkaRequest } = require('./dist/libs/messaging/src/kafka/kafkajs-produce.js');
+// As in a service: the client's settings are made (and kafkajs patched) before kafkajs is loaded.
+const config = kafkaClientConfig({ kind: 'kafka', clientId: 'e2e-kafkajs-patches', brokers: [process.env.BROKER] });
 const { Kafka, logLevel } = require('kafkajs');
 (async () => {
-  const kafka = new Kafka({ ...kafkaClientConfig({ kind: 'kafka', clientId: 'e2e-kafkajs-patches', brokers: [process.env.BROKER] }), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ ...config, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   for (let round = 0; round < 3; round++) {
     const messages = Array.from({ length: 40 }, (_, i) => ({ key: 'tenant-' + (i % 4), value: JSON.stringify({ round, i, text: 'é'.repeat(i * 30) }), headers: { n: String(round * 40 + i) } }));
     await producer.send({ topic: 'kafkajs-patches', acks: -1, messages });
   }
+  // Messages with timestamps of their own, one weeks older than the rest of its batch (a varlong delta).
+  const stamped = [{ key: 'tenant-0', value: 'old', timestamp: String(Date.now() - 40 * 86400000), headers: { n: 'stamped-0' } }, { key: 'tenant-0', value: 'now', headers: { n: 'stamped-1' } }];
+  await producer.send({ topic: 'kafkajs-patches-stamped', acks: -1, messages: stamped });
   // A header value kafkajs cannot encode: the error says which record encoder the produce request used.
   const refusal = await producer.send({ topic: 'kafkajs-patches', acks: -1, messages: [{ key: 'k', value: 'v', headers: { bad: 7 } }] }).then(() => 'sent', (error) => error.message);
   await producer.disconnect();
-  const crc = require('kafkajs/src/protocol/recordBatch/crc32C');
-  console.log(JSON.stringify({ crcReplaced: crc === kafkaCrc32c, refusal }));
+  const produceReplaced = require('kafkajs/src/protocol/requests/produce/v3/request') === produceRequestV3;
+  const requestReplaced = require('kafkajs/src/protocol/request') === createKafkaRequest;
+  console.log(JSON.stringify({ produceReplaced, requestReplaced, refusal }));
   process.exit(0);
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
@@ -53,10 +60,17 @@ describe('kafkajs patches in a service process', () => {
     await broker.stop();
   });
 
-  it('encodes records and sums batches with the fast code, and the broker accepts and decodes every message', async () => {
+  it('encodes Produce requests in one pass, and the broker accepts and decodes every message', async () => {
+    const startedAt = Date.now();
     const { code, stdout, stderr } = await run(broker.brokers[0]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(stdout.trim())).toEqual({ crcReplaced: true, refusal: "a Kafka message's header bad must be a string, a Buffer or null; got number" });
+    expect(JSON.parse(stdout.trim())).toEqual({ produceReplaced: true, requestReplaced: true, refusal: "a Kafka message's header bad must be a string, a Buffer or null; got number" });
+    const [old, now] = broker.topicMessages('kafkajs-patches-stamped');
+    expect([old?.value?.toString(), now?.value?.toString()]).toEqual(['old', 'now']);
+    // Within the run: the broker reads each record's timestamp as the batch's first plus the record's delta.
+    expect(Math.abs(old.timestamp - (startedAt - 40 * 86_400_000))).toBeLessThan(60_000);
+    expect(now.timestamp).toBeGreaterThanOrEqual(startedAt);
+    expect(now.timestamp).toBeLessThanOrEqual(Date.now());
     const stored = broker.topicMessages('kafkajs-patches');
     const byN = new Map(stored.map((m) => [Number(m.headers.find((h) => h.key === 'n')?.value?.toString()), m]));
     expect(byN.size).toBe(120);

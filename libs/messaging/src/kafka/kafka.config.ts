@@ -5,23 +5,20 @@ import type { EventRoute } from '../event-routes';
 import type { OutgoingMessage } from '../event-publisher';
 import { CONSUMER_GROUP_PREFIX } from '../messaging.constants';
 import type { KafkaConsumerTuning, KafkaTransportOptions } from '../messaging.options';
-import { installKafkajsCrc32c } from './kafkajs-crc32c';
 import { patchKafkajsEncoder } from './kafkajs-encoder';
 import { patchKafkajsIdleLoop } from './kafkajs-idle-loop';
 import { MemoizedDefaultPartitioner } from './kafkajs-partitioner';
-import { installKafkajsRecordEncoder } from './kafkajs-record';
+import { installKafkajsProduceEncoder } from './kafkajs-produce';
 
 type NestKafkaOptions = Required<KafkaOptions>['options'];
 
 /** kafkajs client settings from Tollgate's options (TLS and SASL only when asked for). */
 export function kafkaClientConfig(transport: KafkaTransportOptions): KafkaConfig {
   // Every kafkajs client of Tollgate's is made from these settings: fix its idle timer loop, its
-  // allocation-heavy encoder and record encoding and its byte-at-a-time CRC first (before any
-  // produce or fetch).
+  // allocation-heavy encoder and its layered Produce encoding first (before any connection).
   patchKafkajsIdleLoop();
   patchKafkajsEncoder();
-  installKafkajsRecordEncoder();
-  installKafkajsCrc32c();
+  installKafkajsProduceEncoder();
   const config: KafkaConfig = { clientId: transport.clientId, brokers: transport.brokers, ssl: transport.ssl ?? false };
   if (transport.sasl) {
     const { mechanism, username, password } = transport.sasl;

@@ -1,5 +1,4 @@
-import { Partitioners } from 'kafkajs';
-import type { ICustomPartitioner } from 'kafkajs';
+import type { ICustomPartitioner, Partitioners } from 'kafkajs';
 
 /** Distinct keys remembered per partition count before starting over. */
 const MAX_KEYS = 10_000;
@@ -14,7 +13,11 @@ const MAX_KEYS = 10_000;
  * kafkajs' partitioner every time (as do round-robin choices, which depend on availability).
  */
 export const MemoizedDefaultPartitioner: ICustomPartitioner = () => {
-  const partitioner = Partitioners.DefaultPartitioner();
+  // Required when a producer is made, not when this module loads: loading kafkajs' index loads its
+  // network code, and kafkaClientConfig puts the Produce encoder in place before that (kafkajs-produce.ts).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const { DefaultPartitioner } = require('kafkajs').Partitioners as typeof Partitioners;
+  const partitioner = DefaultPartitioner();
   const known = new Map<number, Map<string, number>>();
   return (args) => {
     const { message, partitionMetadata } = args;

@@ -1,5 +1,4 @@
-import Module from 'node:module';
-import { encodeKafkaRecord, installKafkajsRecordEncoder } from './kafkajs-record';
+import { encodeKafkaRecord } from './kafkajs-record';
 import type { EncodedRecord, KafkaRecordInput } from './kafkajs-record';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' own record encoder, the reference
@@ -42,27 +41,5 @@ describe('encodeKafkaRecord', () => {
     expect(() => encodeKafkaRecord({ key: 'k', value: 42 })).toThrow("a Kafka message's value must be a string, a Buffer or null; got number");
     expect(() => encodeKafkaRecord({ key: 'k', value: 'v', headers: { n: 7 as unknown as string } })).toThrow("a Kafka message's header n must be a string, a Buffer or null; got number");
     expect(() => encodeKafkaRecord({ key: 'k', value: 'v', timestampDelta: 1.5 })).toThrow("a Kafka record's timestamp delta must be an integer; got 1.5");
-  });
-});
-
-describe('installKafkajsRecordEncoder', () => {
-  const resolve = (id: string): string => `/fake/node_modules/${id}.js`;
-  const recordPath = resolve('kafkajs/src/protocol/recordBatch/record/v0');
-
-  it('puts the encoder in the require cache under kafkajs path, without loading kafkajs own, once', () => {
-    const cache: NodeJS.Dict<NodeJS.Module> = {};
-    expect(installKafkajsRecordEncoder(cache, resolve)).toBe('installed');
-    expect(cache[recordPath]?.exports).toBe(encodeKafkaRecord);
-    expect(cache[recordPath]?.loaded).toBe(true);
-    expect(Object.keys(cache)).toEqual([recordPath]);
-    expect(installKafkajsRecordEncoder(cache, resolve)).toBe('already');
-  });
-
-  it('leaves kafkajs alone once its record encoder or its produce request is loaded', () => {
-    for (const loaded of ['kafkajs/src/protocol/recordBatch/record/v0', 'kafkajs/src/protocol/requests/produce/v3/request']) {
-      const cache: NodeJS.Dict<NodeJS.Module> = { [resolve(loaded)]: new Module(loaded) };
-      expect(installKafkajsRecordEncoder(cache, resolve)).toBe('too-late');
-      expect(cache[recordPath]?.exports).not.toBe(encodeKafkaRecord);
-    }
   });
 });

@@ -1,21 +1,16 @@
 import { isInt32, sizeOfUVarInt32, writeUVarInt32, zigZag32 } from './kafka-varint';
 import { kafkajsEncoder } from './kafkajs-encoder';
-import { replaceKafkajsModule } from './kafkajs-module';
-import type { KafkajsModuleInstall } from './kafkajs-module';
 
 /**
- * kafkajs 2.2.4 builds each record of a Produce request from 1 + 2 × headers Encoders, each
- * starting on a zero-filled 512-byte `Buffer.alloc` (a fresh ArrayBuffer: none of them come from
- * Node's buffer pool), grows the record's to fit the value, then copies the header encoders into
- * the record's. An `llm.call` event with its three headers thus cost seven ArrayBuffers and
- * four copies before the batch copies the record once more. This writes the same bytes into one
- * buffer of the record's exact size (pooled by Node when under 4 KB). `kafkajs-record.spec.ts`
- * compares them with kafkajs' own record encoder; `npm run bench:gateway-micro` measures both.
+ * Kafka's v2 records, written in place for the one-pass Produce encoder (kafkajs-produce.ts).
+ * kafkajs 2.2.4 built each record of a Produce request from 1 + 2 × headers Encoders, each starting
+ * on a zero-filled 512-byte `Buffer.alloc` (a fresh ArrayBuffer each), grew the record's to fit the
+ * value, then copied the header encoders into it: for an `llm.call` event with its three headers,
+ * seven ArrayBuffers and four copies before the batch copied the record again. Here a record is
+ * measured first (measureKafkaRecord), then written where the request has room for it
+ * (writeKafkaRecord). `kafkajs-record.spec.ts` compares the bytes with kafkajs' own record encoder.
  * Hand-written because kafkajs has no hook for its record encoding.
  */
-
-const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0';
-const PRODUCE_REQUEST_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request';
 
 type HeaderValue = string | Buffer | null | undefined;
 
@@ -28,7 +23,7 @@ export interface KafkaRecordInput {
   headers?: Record<string, HeaderValue | HeaderValue[]> | null;
 }
 
-/** Enough of a kafkajs Encoder for the record batch, which copies `buffer` of each record. */
+/** Enough of a kafkajs Encoder for kafkajs' code that reads one: its bytes are `buf[0, offset)`. */
 export interface EncodedRecord {
   buf: Buffer;
   offset: number;
@@ -39,7 +34,7 @@ export interface EncodedRecord {
 let encoderPrototype: object | undefined;
 
 /** A bytes field as kafkajs writes it (writeVarIntBytes / writeVarIntString): null is length -1, a string its UTF-8. */
-interface Field {
+export interface Field {
   data: Buffer | string | null;
   length: number;
 }
@@ -85,16 +80,30 @@ function varLong(value: unknown): Buffer {
   return Buffer.from(bytes);
 }
 
-/** The bytes of one record (Kafka's v2 record format), as kafkajs' record/v0 writes them. */
-export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord {
-  const offsetDelta = record.offsetDelta ?? 0;
-  const timestampDelta = record.timestampDelta ?? 0;
+/** A record measured for writing: its fields and its size, so that a batch can be laid out before it is written. */
+export interface MeasuredRecord {
+  /** Bytes of the whole record, its length varint included. */
+  size: number;
+  /** Bytes after the length varint (the length the varint holds). */
+  body: number;
+  offsetDelta: number;
+  /** The zig-zag varlong bytes of a timestamp delta beyond 32 bits; undefined when it fits 32. */
+  longTimestamp: Buffer | undefined;
+  timestampDelta: number;
+  key: Field;
+  value: Field;
+  /** Name and value fields, in pairs. */
+  headers: Field[];
+}
+
+/** Measures a message as the record at `offsetDelta` of its batch (Kafka's v2 record format, as kafkajs' record/v0 writes it). */
+export function measureKafkaRecord(message: KafkaRecordInput, offsetDelta: unknown, timestampDelta: unknown): MeasuredRecord {
   if (!isInt32(offsetDelta)) throw new TypeError(`a Kafka record's offset delta must be a 32-bit integer; got ${String(offsetDelta)}`);
   const longTimestamp = isInt32(timestampDelta) ? undefined : varLong(timestampDelta);
-  const key = field(record.key, 'key');
-  const value = field(record.value, 'value');
+  const key = field(message.key, 'key');
+  const value = field(message.value, 'value');
   const headers: Field[] = [];
-  const headerObject = record.headers ?? {};
+  const headerObject = message.headers ?? {};
   for (const name of Object.keys(headerObject)) {
     const headerValue = headerObject[name];
     for (const v of Array.isArray(headerValue) ? headerValue : [headerValue]) {
@@ -104,33 +113,38 @@ export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord {
   const timestampSize = longTimestamp?.length ?? sizeOfUVarInt32(zigZag32(timestampDelta as number));
   let body = 1 + timestampSize + sizeOfUVarInt32(zigZag32(offsetDelta)) + sizeOfField(key) + sizeOfField(value) + sizeOfUVarInt32(zigZag32(headers.length / 2));
   for (const h of headers) body += sizeOfField(h);
-  const size = sizeOfUVarInt32(zigZag32(body)) + body;
+  return { size: sizeOfUVarInt32(zigZag32(body)) + body, body, offsetDelta, longTimestamp, timestampDelta: longTimestamp ? 0 : (timestampDelta as number), key, value, headers };
+}
 
-  // allocUnsafe: every byte is written below (the spec checks the length and the bytes).
-  const buf = Buffer.allocUnsafe(size);
-  let offset = writeUVarInt32(buf, 0, zigZag32(body));
+/** Writes a measured record at `offset` (record.size bytes, every one of them); returns the offset after it. */
+export function writeKafkaRecord(buf: Buffer, offset: number, record: MeasuredRecord): number {
+  const end = offset + record.size;
+  offset = writeUVarInt32(buf, offset, zigZag32(record.body));
   buf[offset++] = 0; // attributes: none used
-  offset = longTimestamp ? offset + longTimestamp.copy(buf, offset) : writeUVarInt32(buf, offset, zigZag32(timestampDelta as number));
-  offset = writeUVarInt32(buf, offset, zigZag32(offsetDelta));
-  offset = writeField(buf, offset, key);
-  offset = writeField(buf, offset, value);
-  offset = writeUVarInt32(buf, offset, zigZag32(headers.length / 2));
-  for (const h of headers) offset = writeField(buf, offset, h);
-  if (offset !== size) throw new Error(`kafka record encoding wrote ${offset} of ${size} bytes`);
+  offset = record.longTimestamp ? offset + record.longTimestamp.copy(buf, offset) : writeUVarInt32(buf, offset, zigZag32(record.timestampDelta));
+  offset = writeUVarInt32(buf, offset, zigZag32(record.offsetDelta));
+  offset = writeField(buf, offset, record.key);
+  offset = writeField(buf, offset, record.value);
+  offset = writeUVarInt32(buf, offset, zigZag32(record.headers.length / 2));
+  for (const h of record.headers) offset = writeField(buf, offset, h);
+  if (offset !== end) throw new Error(`kafka record encoding wrote ${offset - end + record.size} of ${record.size} bytes`);
+  return offset;
+}
 
-  // An Encoder over the finished bytes, so kafkajs' record batch takes it as its own.
+/** The bytes of one record (Kafka's v2 record format), as kafkajs' record/v0 writes them. */
+export function encodeKafkaRecord(record: KafkaRecordInput): EncodedRecord {
+  const measured = measureKafkaRecord(record, record.offsetDelta ?? 0, record.timestampDelta ?? 0);
+  // allocUnsafe: every byte is written (writeKafkaRecord checks the count; the spec the bytes).
+  const buf = Buffer.allocUnsafe(measured.size);
+  writeKafkaRecord(buf, 0, measured);
+  return wrapAsEncoder(buf, measured.size);
+}
+
+/** An Encoder over finished bytes `buf[0, offset)`, so that kafkajs takes them as its own. */
+export function wrapAsEncoder(buf: Buffer, offset: number): EncodedRecord {
   encoderPrototype ??= kafkajsEncoder().prototype;
   const encoder = Object.create(encoderPrototype) as EncodedRecord;
   encoder.buf = buf;
-  encoder.offset = size;
+  encoder.offset = offset;
   return encoder;
-}
-
-/**
- * Makes kafkajs' produce request encode records with encodeKafkaRecord: put in the require cache
- * before the produce request first requires kafkajs' own (at the first produce; see
- * replaceKafkajsModule). `too-late` afterwards: kafkajs then keeps its own, the same bytes, slower.
- */
-export function installKafkajsRecordEncoder(cache?: NodeJS.Dict<NodeJS.Module>, resolve?: (id: string) => string): KafkajsModuleInstall {
-  return replaceKafkajsModule(RECORD_MODULE, encodeKafkaRecord, [PRODUCE_REQUEST_MODULE], cache, resolve);
 }
