@@ -1,9 +1,10 @@
+import { Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import { assertEvent } from '@tollgate/contracts';
 import type { EventContract, EventOf } from '@tollgate/contracts';
 import { HEADER_EVENT_TYPE, HEADER_EVENT_VERSION } from './messaging.constants';
-import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_MESSAGE_ID, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM, isUnsampledLocalSpan } from '@tollgate/telemetry';
+import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_MESSAGE_ID, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM, isUnsampledLocalSpan, tollgateMeter } from '@tollgate/telemetry';
 import { TRACER_NAME } from './messaging.constants';
 import type { MessagingSystem } from '@tollgate/telemetry';
 
@@ -31,25 +32,32 @@ export interface EventPublisher {
    */
   publish<C extends EventContract>(contract: C, event: EventOf<C>, options?: PublishOptions): Promise<void>;
   /**
-   * For an outbox: does now, synchronously, what publish() does before sending (validation unless
-   * told not to, serialisation, trace headers, and for a sampled trace its `send` producer span),
-   * so that what waits for the bus is one message, not the event and its context. (Kept for each
-   * event until the broker acknowledged it, the call's whole active context made the gateway's
-   * young-generation collections about four times longer at 3,000 calls/s: docs/benchmarks.md,
-   * twelfth session.) Throws EventValidationError like publish() rejects.
+   * For an outbox: does now, synchronously, what publish() does before sending that needs the
+   * call's context (validation unless told not to, trace headers, and for a sampled trace its
+   * `send` producer span), so that what waits for the bus is the event and its message, not the
+   * event's context. (Kept for each event until the broker acknowledged it, the call's whole active
+   * context made the gateway's young-generation collections about four times longer at 3,000
+   * calls/s: docs/benchmarks.md, twelfth session.) The event is serialised later, by sendPrepared(),
+   * one batch in one loop: ~8 µs of the gateway's CPU per call less than one event at a time at the
+   * end of each call (docs/benchmarks.md, nineteenth session). So the event must not change after
+   * this. Throws EventValidationError like publish() rejects.
    */
   prepare<C extends EventContract>(contract: C, event: EventOf<C>, options?: PublishOptions): PreparedEvent;
   /**
-   * Sends prepared events, in order, and resolves once the transport accepted all of them. On a
-   * rejection none of them counts as sent (some may have been: Kafka's delivery is at least once,
-   * and consumers are idempotent by event id), so the caller may send them all again. Ends their
-   * producer spans (with the error, on a rejection).
+   * Serialises prepared events and sends them, in order, and resolves once the transport accepted
+   * all of them. On a rejection none of them counts as sent (some may have been: Kafka's delivery
+   * is at least once, and consumers are idempotent by event id), so the caller may send them all
+   * again. Ends their producer spans (with the error, on a rejection). An event that cannot be
+   * serialised (JSON.stringify throws: a cycle, a BigInt) is left out of this and every later send:
+   * it is logged, counted in `tollgate.events.unserializable` and its span ended with the error, so
+   * that it cannot hold back the events queued behind it.
    */
   sendPrepared(events: readonly PreparedEvent[]): Promise<void>;
 }
 
 /** An event made ready to send by prepare(): its message, and its producer span while one is open. */
 export interface PreparedEvent {
+  /** Its `value` is serialised when first read (sendPrepared() reads it). */
   readonly message: OutgoingMessage;
   /** The `send` span of a sampled trace, until sendPrepared() ends it; undefined otherwise. */
   span: Span | undefined;
@@ -64,8 +72,32 @@ export interface OutgoingMessage {
 }
 
 /**
+ * A message whose value is the event's JSON, made when first read (and kept; the event is let go
+ * then). Throws what JSON.stringify throws, each time it is read until it succeeds.
+ */
+class PreparedMessage implements OutgoingMessage {
+  private json: string | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly key: string,
+    private event: unknown,
+    readonly headers: Record<string, string>,
+  ) {}
+
+  get value(): string {
+    if (this.json === undefined) {
+      this.json = JSON.stringify(this.event);
+      this.event = undefined;
+    }
+    return this.json;
+  }
+}
+
+/**
  * Builds the message for an event: validates it (throws EventValidationError) unless told not to,
- * serialises it, keys it by tenant and injects the trace context of `ctx` into the headers.
+ * keys it by tenant and injects the trace context of `ctx` into the headers. Its value (the
+ * event's JSON) is made when first read.
  */
 export function buildOutgoingMessage<C extends EventContract>(contract: C, event: EventOf<C>, ctx: Context = context.active(), validate = true): OutgoingMessage {
   const valid = (validate ? assertEvent(contract, event) : event) as { tenantId: string };
@@ -73,7 +105,27 @@ export function buildOutgoingMessage<C extends EventContract>(contract: C, event
   propagation.inject(ctx, headers);
   headers[HEADER_EVENT_TYPE] = contract.type;
   headers[HEADER_EVENT_VERSION] = String(contract.version);
-  return { topic: contract.topic, key: valid.tenantId, value: JSON.stringify(valid), headers };
+  return new PreparedMessage(contract.topic, valid.tenantId, valid, headers);
+}
+
+/** Serialises the message's value (once): undefined when it is JSON text, else the error. */
+function serialise(message: OutgoingMessage): { error: unknown } | undefined {
+  try {
+    return typeof message.value === 'string' ? undefined : { error: new TypeError('the event did not serialise to JSON text') };
+  } catch (error) {
+    return { error };
+  }
+}
+
+const unserializableEvents = tollgateMeter.counter('tollgate.events.unserializable', { description: 'Prepared events left out of a send because they cannot be serialised to JSON.' });
+const publisherLogger = new Logger('EventPublisher');
+
+/** An event that cannot be serialised: its span ends with the error, and it is counted and logged (sendPrepared() then sends the others). */
+function leaveOut(prepared: PreparedEvent, error: unknown): void {
+  failPreparedSpan(prepared, error);
+  const { topic, key } = prepared.message;
+  unserializableEvents.add(1, { [ATTR_MESSAGING_DESTINATION_NAME]: topic });
+  publisherLogger.error(`left out an event for ${topic} (key ${key}) that cannot be serialised to JSON: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /**
@@ -104,7 +156,14 @@ export abstract class TransportPublisher implements EventPublisher {
   async publish<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): Promise<void> {
     // Checked before prepare(): a closed publisher starts no span.
     this.assertOpen(contract.topic);
-    await this.deliver([this.prepare(contract, event, options)]);
+    const prepared = this.prepare(contract, event, options);
+    // Serialised here, so that an event JSON cannot express rejects this publish.
+    const failure = serialise(prepared.message);
+    if (failure) {
+      failPreparedSpan(prepared, failure.error);
+      throw failure.error;
+    }
+    await this.deliver([prepared]);
   }
 
   prepare<C extends EventContract>(contract: C, event: EventOf<C>, options: PublishOptions = {}): PreparedEvent {
@@ -142,8 +201,14 @@ export abstract class TransportPublisher implements EventPublisher {
 
   async sendPrepared(events: readonly PreparedEvent[]): Promise<void> {
     this.assertOpen(events[0]?.message.topic ?? 'the bus');
-    if (events.length === 0) return;
-    await this.deliver(events);
+    const sendable: PreparedEvent[] = [];
+    for (const prepared of events) {
+      const failure = serialise(prepared.message);
+      if (failure) leaveOut(prepared, failure.error);
+      else sendable.push(prepared);
+    }
+    if (sendable.length === 0) return;
+    await this.deliver(sendable);
   }
 
   /** Sends prepared events of an open publisher and ends their spans (with the error if the send failed). */

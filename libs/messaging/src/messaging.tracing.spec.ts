@@ -189,4 +189,28 @@ describe('TransportPublisher producer spans', () => {
     expect(diagnostics).toEqual([]); // the SDK says so when end() is called on an ended span
     expect(publisher.sent.map((m) => m.headers['traceparent'])).toEqual(failed.map((s) => `00-${TRACE_ID}-${s.spanContext().spanId}-01`));
   });
+  it('leaves out of a batch an event that cannot be serialised, ending its span with the error, and sends the rest; publish() of one rejects', async () => {
+    const publisher = new CapturingPublisher();
+    const sampled = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    const [first, last] = [llmCallEvent(), llmCallEvent()];
+    // Not validated (as the gateway's outbox prepares), so nothing refuses the BigInt before JSON does.
+    const poisoned = { ...llmCallEvent(), latencyMs: 10n } as unknown as typeof first;
+    const prepared = [first, poisoned, last].map((event) => publisher.prepare(LlmCallV1, event, { context: sampled, validate: false }));
+    await publisher.sendPrepared(prepared);
+    expect(publisher.sent.map((m) => (JSON.parse(m.value) as { id: string }).id)).toEqual([first.id, last.id]);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.attributes['messaging.message.id'], s.status.code])).toEqual([
+      [poisoned.id, SpanStatusCode.ERROR],
+      [first.id, SpanStatusCode.UNSET],
+      [last.id, SpanStatusCode.UNSET],
+    ]);
+    expect(spans[0].status.message).toMatch(/BigInt/);
+
+    // Not sent again with the next batch either.
+    await publisher.sendPrepared([prepared[1]]);
+    expect(publisher.sent).toHaveLength(2);
+
+    await expect(publisher.publish(LlmCallV1, poisoned, { validate: false })).rejects.toThrow(/BigInt/);
+    expect(publisher.sent).toHaveLength(2);
+  });
 });
