@@ -10,13 +10,14 @@ import { describeMachine, writeSection } from './report';
  *   as kafkajs ships, with Tollgate's earlier patches to its layers (in-place encoder, record
  *   encoder, CRC-32C), and with the one-pass encoder (libs/messaging/src/kafka/kafkajs-*.ts);
  * - recording two points on an OpenTelemetry histogram, with fresh attribute objects per call (as
- *   before) and with interned, frozen sets whose hash the SDK keeps (libs/telemetry attribute-sets).
+ *   before) and with interned, frozen sets whose hash the SDK keeps (libs/telemetry attribute-sets);
+ * - making a ULID with the ulid package and with Tollgate's own (libs/contracts ids.ts).
  */
 
 const REPO_ROOT = resolve(__dirname, '../..'); // dist/bench-gateway
 const ROUNDS = 3;
 
-type Variant = 'kafka-original' | 'kafka-records' | 'kafka-patched' | 'metrics-plain' | 'metrics-interned';
+type Variant = 'kafka-original' | 'kafka-records' | 'kafka-patched' | 'metrics-plain' | 'metrics-interned' | 'ulid-package' | 'ulid-tollgate';
 
 /** Messages per Produce request: what the gateway's 100 ms linger gathers at 1,000 calls/s. */
 const KAFKA_MESSAGES = 100;
@@ -87,6 +88,29 @@ function measureMetrics(interned: boolean): void {
   for (let i = 0; i < n; i++) call(i);
   process.stdout.write(JSON.stringify({ nsPerUnit: Number(process.hrtime.bigint() - started) / n }));
 }
+function measureUlid(ours: boolean): void {
+  const { randomFillSync } = require('node:crypto') as typeof import('node:crypto');
+  const { ulid } = require('ulid') as typeof import('ulid');
+  const { newUlid } = require(resolve(REPO_ROOT, 'dist/libs/contracts/src/ids.js')) as { newUlid(): string };
+  // ulid with the pool of random bytes Tollgate gave it before (one crypto call per 4 KiB, not per character).
+  const pool = Buffer.allocUnsafe(4096);
+  let next = pool.length;
+  const pooled = (): number => {
+    if (next >= pool.length) {
+      randomFillSync(pool);
+      next = 0;
+    }
+    return pool[next++] / 256;
+  };
+  const make = ours ? newUlid : () => ulid(undefined, pooled);
+  let length = 0;
+  for (let i = 0; i < 200_000; i++) length += make().length;
+  const n = 1_000_000;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) length += make().length;
+  if (length !== 26 * (n + 200_000)) throw new Error('an id of the wrong length');
+  process.stdout.write(JSON.stringify({ nsPerUnit: Number(process.hrtime.bigint() - started) / n }));
+}
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 function runChild(variant: Variant): number {
@@ -104,6 +128,7 @@ function main(): void {
   if (child >= 0) {
     const variant = process.argv[child + 1] as Variant;
     if (variant.startsWith('kafka')) measureKafka(variant);
+    else if (variant.startsWith('ulid')) measureUlid(variant === 'ulid-tollgate');
     else measureMetrics(variant === 'metrics-interned');
     return;
   }
@@ -111,6 +136,7 @@ function main(): void {
     { label: `kafkajs: encode a Produce request with its header (${KAFKA_MESSAGES} messages of 1.4 KB)`, unit: 'µs per message', before: 'kafka-original', after: 'kafka-patched', beforeName: 'kafkajs 2.2.4 as shipped', afterName: 'one-pass Produce encoder' },
     { label: 'the same, against the earlier patches', unit: 'µs per message', before: 'kafka-records', after: 'kafka-patched', beforeName: 'kafkajs layers + in-place encoder + record encoder + crc-32 CRC-32C', afterName: 'one-pass Produce encoder' },
     { label: 'OpenTelemetry: two histogram points per call', unit: 'µs per call', before: 'metrics-plain', after: 'metrics-interned', beforeName: 'fresh attribute objects', afterName: 'interned frozen sets, hash kept' },
+    { label: 'a ULID (three per call: request, call and event ids)', unit: 'µs per id', before: 'ulid-package', after: 'ulid-tollgate', beforeName: 'ulid 3 with pooled random bytes', afterName: 'spelled into a buffer (libs/contracts ids.ts)' },
   ];
   const rows: string[] = [];
   for (const pair of pairs) {
