@@ -61,6 +61,8 @@ export interface PreparedEvent {
   readonly message: OutgoingMessage;
   /** The `send` span of a sampled trace, until sendPrepared() ends it; undefined otherwise. */
   span: Span | undefined;
+  /** When it was prepared (performance.now()): a transport that lingers counts its wait from here. */
+  readonly preparedAt: number;
 }
 
 /** A message as both transports send it: the key, JSON text, and string headers. */
@@ -147,8 +149,10 @@ export abstract class TransportPublisher implements EventPublisher {
   /**
    * Hands messages to the transport, in order; resolves once it accepted all of them. A transport
    * that sends batches (Kafka) takes them as one: one promise per batch, not per message.
+   * `waitingSince` is when the oldest of them was prepared (performance.now()): a transport that
+   * lingers counts from there, so that what already waited in an outbox does not wait again.
    */
-  protected abstract send(messages: readonly OutgoingMessage[]): Promise<void>;
+  protected abstract send(messages: readonly OutgoingMessage[], waitingSince: number): Promise<void>;
 
   /** Releases the transport after the last send settled. */
   protected abstract closeTransport(): Promise<void>;
@@ -174,7 +178,7 @@ export abstract class TransportPublisher implements EventPublisher {
       // dropped this trace here, and would drop the child too (parent-based sampling follows the
       // parent, trace-id-ratio decides the same for the same trace id); starting one only gave the
       // message a fresh span id, at ~3 µs per event. The message carries the call's own context.
-      return { message: buildOutgoingMessage(contract, event, parent, validate), span: undefined };
+      return { message: buildOutgoingMessage(contract, event, parent, validate), span: undefined, preparedAt: performance.now() };
     }
     const span = trace.getTracer(TRACER_NAME).startSpan(
       `send ${contract.topic}`,
@@ -196,7 +200,7 @@ export abstract class TransportPublisher implements EventPublisher {
       throw error;
     }
     span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, (event as { id: string }).id);
-    return { message, span };
+    return { message, span, preparedAt: performance.now() };
   }
 
   async sendPrepared(events: readonly PreparedEvent[]): Promise<void> {
@@ -214,7 +218,14 @@ export abstract class TransportPublisher implements EventPublisher {
   /** Sends prepared events of an open publisher and ends their spans (with the error if the send failed). */
   private async deliver(events: readonly PreparedEvent[]): Promise<void> {
     try {
-      await this.track(this.send(events.map((e) => e.message)));
+      let waitingSince = events[0].preparedAt;
+      for (const prepared of events) if (prepared.preparedAt < waitingSince) waitingSince = prepared.preparedAt;
+      await this.track(
+        this.send(
+          events.map((e) => e.message),
+          waitingSince,
+        ),
+      );
     } catch (error) {
       for (const prepared of events) failPreparedSpan(prepared, error);
       throw error;

@@ -19,7 +19,11 @@ interface PendingSend {
 
 /**
  * Publishes through Nest's ClientKafka's kafkajs producer (idempotent, acks=all). Messages are
- * coalesced: a batch leaves when its oldest message has waited lingerMs, one Produce request at a
+ * coalesced: a batch leaves when its oldest message has waited lingerMs since it was prepared (an
+ * outbox's events count from when they were recorded, not from when the outbox handed them over:
+ * counted from the hand-over, a batch of the gateway's outbox waited its linger twice and the
+ * outbox, which hands over one batch at a time, fell behind at ~2,400 events/s, bench:gateway at
+ * 3,000 calls/s, docs/benchmarks.md, nineteenth session), one Produce request at a
  * time (idempotence allows one per connection); each publish resolves once the broker
  * acknowledged the request that carried it; messages handed over together (sendPrepared) share one
  * promise. One Produce per message cost the gateway ~9% of its CPU at 1,000 calls/s in
@@ -44,13 +48,13 @@ export class KafkaEventPublisher extends TransportPublisher {
   }
 
   private pending: PendingSend[] = [];
-  /** When the oldest pending message was published (performance.now()). */
+  /** When the oldest pending message was prepared (performance.now()): published, or recorded by an outbox. */
   private oldestPendingAt = 0;
   private flushing: Promise<void> | undefined;
 
-  protected send(messages: readonly OutgoingMessage[]): Promise<void> {
+  protected send(messages: readonly OutgoingMessage[], waitingSince: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.pending.length === 0) this.oldestPendingAt = performance.now();
+      if (this.pending.length === 0 || waitingSince < this.oldestPendingAt) this.oldestPendingAt = waitingSince;
       this.pending.push({ messages, resolve, reject });
       this.flushing ??= this.flush();
     });

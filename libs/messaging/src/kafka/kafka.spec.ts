@@ -154,6 +154,21 @@ describe('KafkaEventPublisher', () => {
     await publisher.close();
   });
 
+  it('sends at once what an outbox prepared a linger ago: the linger counts from when the events were prepared, not handed over', async () => {
+    const sendBatch = jest.fn(async () => []);
+    jest.spyOn(ClientKafka.prototype, 'connect').mockImplementation(async () => ({ sendBatch, disconnect: async () => undefined }) as never);
+    // A linger longer than the test's timeout: a send that waited it would fail the test.
+    const publisher = new KafkaEventPublisher({ ...transport, lingerMs: 600_000 });
+    const recorded = [1, 2].map((n) => publisher.prepare(LlmCallV1, llmCallEvent({ tenantId: `t_${n}` }), { validate: false }));
+    const waitedInTheOutbox = recorded.map((prepared) => ({ ...prepared, preparedAt: prepared.preparedAt - 600_000 }));
+
+    await publisher.sendPrepared(waitedInTheOutbox);
+    expect(sendBatch).toHaveBeenCalledTimes(1);
+    const [record] = sendBatch.mock.calls[0] as unknown as [{ topicMessages: Array<{ messages: Array<{ key: string }> }> }];
+    expect(record.topicMessages[0].messages.map((m) => m.key)).toEqual(['t_1', 't_2']);
+    await publisher.close();
+  });
+
   it('rejects an invalid event without sending', async () => {
     const connect = jest.spyOn(ClientKafka.prototype, 'connect');
     const publisher = new KafkaEventPublisher(transport);
