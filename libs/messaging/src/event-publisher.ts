@@ -122,9 +122,14 @@ function serialise(message: OutgoingMessage): { error: unknown } | undefined {
 const unserializableEvents = tollgateMeter.counter('tollgate.events.unserializable', { description: 'Prepared events left out of a send because they cannot be serialised to JSON.' });
 const publisherLogger = new Logger('EventPublisher');
 
-/** An event that cannot be serialised: its span ends with the error, and it is counted and logged (sendPrepared() then sends the others). */
+/** Messages already counted and logged as unserializable: an outbox that resends a refused batch hands them over again. */
+const reportedUnserializable = new WeakSet<OutgoingMessage>();
+
+/** An event that cannot be serialised: its span ends with the error, and it is counted and logged once (sendPrepared() then sends the others). */
 function leaveOut(prepared: PreparedEvent, error: unknown): void {
   failPreparedSpan(prepared, error);
+  if (reportedUnserializable.has(prepared.message)) return;
+  reportedUnserializable.add(prepared.message);
   const { topic, key } = prepared.message;
   unserializableEvents.add(1, { [ATTR_MESSAGING_DESTINATION_NAME]: topic });
   publisherLogger.error(`left out an event for ${topic} (key ${key}) that cannot be serialised to JSON: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,4 +1,4 @@
-import { Controller, Injectable } from '@nestjs/common';
+import { Controller, Injectable, Logger } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -206,9 +206,12 @@ describe('TransportPublisher producer spans', () => {
     ]);
     expect(spans[0].status.message).toMatch(/BigInt/);
 
-    // Not sent again with the next batch either.
+    // Not sent again with the next batch either, nor counted again (an outbox resends refused batches whole).
+    const counted = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     await publisher.sendPrepared([prepared[1]]);
     expect(publisher.sent).toHaveLength(2);
+    expect(counted).not.toHaveBeenCalled();
+    counted.mockRestore();
 
     await expect(publisher.publish(LlmCallV1, poisoned, { validate: false })).rejects.toThrow(/BigInt/);
     expect(publisher.sent).toHaveLength(2);
