@@ -43,7 +43,7 @@ const CRC_START = 8 + 4 + 4 + 1 + 4;
  */
 const HEADER_ROOM = 4 + 2 + 2 + 4 + 2 + 100;
 
-/** Where a body that `createKafkaRequest` may write its header in front of lives. */
+/** On a body with HEADER_ROOM in front of it: the buffer that holds both, for `createKafkaRequest`. */
 const ROOM = Symbol('tollgate.kafkajs.headerRoom');
 
 interface Payload extends EncodedRecord {
@@ -235,9 +235,8 @@ export async function createKafkaRequest({ correlationId, clientId, request: { a
   const headerSize = 4 + 2 + 2 + 4 + sizeOfString(clientId);
   const room = payload[ROOM];
   let buf: Buffer;
-  if (room !== undefined && payload.buf.byteOffset - room.byteOffset >= headerSize && payload.buf.buffer === room.buffer) {
-    const start = payload.buf.byteOffset - room.byteOffset - headerSize;
-    buf = room.subarray(start, start + headerSize + bodySize);
+  if (room !== undefined && headerSize <= HEADER_ROOM) {
+    buf = room.subarray(HEADER_ROOM - headerSize, HEADER_ROOM + bodySize);
   } else {
     buf = Buffer.allocUnsafe(headerSize + bodySize);
     payload.buf.copy(buf, headerSize, 0, bodySize);
