@@ -16,6 +16,7 @@ const PRODUCER = `
 require('./dist/libs/telemetry/src/index.js').startTelemetry({ serviceName: 'e2e-kafkajs-patches' });
 const { kafkaClientConfig } = require('./dist/libs/messaging/src/kafka/kafka.config.js');
 const { produceRequestV3, createKafkaRequest } = require('./dist/libs/messaging/src/kafka/kafkajs-produce.js');
+const { groupMessagesPerPartition } = require('./dist/libs/messaging/src/kafka/kafkajs-partitioner.js');
 // As in a service: the client's settings are made (and kafkajs patched) before kafkajs is loaded.
 const config = kafkaClientConfig({ kind: 'kafka', clientId: 'e2e-kafkajs-patches', brokers: [process.env.BROKER] });
 const { Kafka, logLevel } = require('kafkajs');
@@ -35,7 +36,8 @@ const { Kafka, logLevel } = require('kafkajs');
   await producer.disconnect();
   const produceReplaced = require('kafkajs/src/protocol/requests/produce/v3/request') === produceRequestV3;
   const requestReplaced = require('kafkajs/src/protocol/request') === createKafkaRequest;
-  console.log(JSON.stringify({ produceReplaced, requestReplaced, refusal }));
+  const groupingReplaced = require('kafkajs/src/producer/groupMessagesPerPartition') === groupMessagesPerPartition;
+  console.log(JSON.stringify({ produceReplaced, requestReplaced, groupingReplaced, refusal }));
   process.exit(0);
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
@@ -64,7 +66,7 @@ describe('kafkajs patches in a service process', () => {
     const startedAt = Date.now();
     const { code, stdout, stderr } = await run(broker.brokers[0]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(stdout.trim())).toEqual({ produceReplaced: true, requestReplaced: true, refusal: "a Kafka message's header bad must be a string, a Buffer or null; got number" });
+    expect(JSON.parse(stdout.trim())).toEqual({ produceReplaced: true, requestReplaced: true, groupingReplaced: true, refusal: "a Kafka message's header bad must be a string, a Buffer or null; got number" });
     const [old, now] = broker.topicMessages('kafkajs-patches-stamped');
     expect([old?.value?.toString(), now?.value?.toString()]).toEqual(['old', 'now']);
     // Within the run: the broker reads each record's timestamp as the batch's first plus the record's delta.

@@ -11,13 +11,27 @@ import { describeMachine, writeSection } from './report';
  *   encoder, CRC-32C), and with the one-pass encoder (libs/messaging/src/kafka/kafkajs-*.ts);
  * - recording two points on an OpenTelemetry histogram, with fresh attribute objects per call (as
  *   before) and with interned, frozen sets whose hash the SDK keeps (libs/telemetry attribute-sets);
- * - making a ULID with the ulid package and with Tollgate's own (libs/contracts ids.ts).
+ * - making a ULID with the ulid package and with Tollgate's own (libs/contracts ids.ts);
+ * - kafkajs grouping a send's messages by partition, its own (quadratic) and Tollgate's
+ *   (libs/messaging/src/kafka/kafkajs-partitioner.ts), for the 100 and 300 messages a 100 ms linger
+ *   gathers at 1,000 and 3,000 calls/s.
  */
 
 const REPO_ROOT = resolve(__dirname, '../..'); // dist/bench-gateway
 const ROUNDS = 3;
 
-type Variant = 'kafka-original' | 'kafka-records' | 'kafka-patched' | 'metrics-plain' | 'metrics-interned' | 'ulid-package' | 'ulid-tollgate';
+type Variant =
+  | 'kafka-original'
+  | 'kafka-records'
+  | 'kafka-patched'
+  | 'metrics-plain'
+  | 'metrics-interned'
+  | 'ulid-package'
+  | 'ulid-tollgate'
+  | 'grouping-kafkajs-100'
+  | 'grouping-tollgate-100'
+  | 'grouping-kafkajs-300'
+  | 'grouping-tollgate-300';
 
 /** Messages per Produce request: what the gateway's 100 ms linger gathers at 1,000 calls/s. */
 const KAFKA_MESSAGES = 100;
@@ -111,6 +125,27 @@ function measureUlid(ours: boolean): void {
   if (length !== 26 * (n + 200_000)) throw new Error('an id of the wrong length');
   process.stdout.write(JSON.stringify({ nsPerUnit: Number(process.hrtime.bigint() - started) / n }));
 }
+function measureGrouping(variant: Variant): void {
+  type Grouping = (args: { topic: string; partitionMetadata: unknown[]; messages: unknown[]; partitioner: (args: { message: unknown }) => number }) => Record<number, unknown[]>;
+  const grouping: Grouping = variant.startsWith('grouping-kafkajs')
+    ? (require('kafkajs/src/producer/groupMessagesPerPartition') as Grouping)
+    : (require(resolve(REPO_ROOT, 'dist/libs/messaging/src/kafka/kafkajs-partitioner.js')) as { groupMessagesPerPartition: Grouping }).groupMessagesPerPartition;
+  const size = Number(variant.split('-').pop());
+  // As in the bench: one partition, the messages keyed by tenant; the partitioner as cheap as the memoized one.
+  const partitionMetadata = [{ partitionId: 0, leader: 0 }];
+  const messages = Array.from({ length: size }, (_, i) => ({ key: 'tenant', value: String(i) }));
+  const partitioner = (): number => 0;
+  let count = 0;
+  const send = (): void => {
+    count += grouping({ topic: 't', partitionMetadata, messages, partitioner })[0]!.length;
+  };
+  for (let i = 0; i < 2_000; i++) send();
+  const sends = 20_000;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < sends; i++) send();
+  if (count !== size * (sends + 2_000)) throw new Error('a grouping lost messages');
+  process.stdout.write(JSON.stringify({ nsPerUnit: Number(process.hrtime.bigint() - started) / (sends * size) }));
+}
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 function runChild(variant: Variant): number {
@@ -129,6 +164,7 @@ function main(): void {
     const variant = process.argv[child + 1] as Variant;
     if (variant.startsWith('kafka')) measureKafka(variant);
     else if (variant.startsWith('ulid')) measureUlid(variant === 'ulid-tollgate');
+    else if (variant.startsWith('grouping')) measureGrouping(variant);
     else measureMetrics(variant === 'metrics-interned');
     return;
   }
@@ -137,6 +173,14 @@ function main(): void {
     { label: 'the same, against the earlier patches', unit: 'µs per message', before: 'kafka-records', after: 'kafka-patched', beforeName: 'kafkajs layers + in-place encoder + record encoder + crc-32 CRC-32C', afterName: 'one-pass Produce encoder' },
     { label: 'OpenTelemetry: two histogram points per call', unit: 'µs per call', before: 'metrics-plain', after: 'metrics-interned', beforeName: 'fresh attribute objects', afterName: 'interned frozen sets, hash kept' },
     { label: 'a ULID (three per call: request, call and event ids)', unit: 'µs per id', before: 'ulid-package', after: 'ulid-tollgate', beforeName: 'ulid 3 with pooled random bytes', afterName: 'spelled into a buffer (libs/contracts ids.ts)' },
+    ...[100, 300].map((size) => ({
+      label: `kafkajs grouping a send of ${size} messages by partition (one partition)`,
+      unit: 'µs per message',
+      before: `grouping-kafkajs-${size}` as Variant,
+      after: `grouping-tollgate-${size}` as Variant,
+      beforeName: 'kafkajs 2.2.4 (copies the array per message)',
+      afterName: 'one pass (libs/messaging kafkajs-partitioner.ts)',
+    })),
   ];
   const rows: string[] = [];
   for (const pair of pairs) {

@@ -7,7 +7,7 @@ import { CONSUMER_GROUP_PREFIX } from '../messaging.constants';
 import type { KafkaConsumerTuning, KafkaTransportOptions } from '../messaging.options';
 import { patchKafkajsEncoder } from './kafkajs-encoder';
 import { patchKafkajsIdleLoop } from './kafkajs-idle-loop';
-import { MemoizedDefaultPartitioner } from './kafkajs-partitioner';
+import { installKafkajsPartitionGrouping, MemoizedDefaultPartitioner } from './kafkajs-partitioner';
 import { installKafkajsProduceEncoder } from './kafkajs-produce';
 
 type NestKafkaOptions = Required<KafkaOptions>['options'];
@@ -15,10 +15,12 @@ type NestKafkaOptions = Required<KafkaOptions>['options'];
 /** kafkajs client settings from Tollgate's options (TLS and SASL only when asked for). */
 export function kafkaClientConfig(transport: KafkaTransportOptions): KafkaConfig {
   // Every kafkajs client of Tollgate's is made from these settings: fix its idle timer loop, its
-  // allocation-heavy encoder and its layered Produce encoding first (before any connection).
+  // allocation-heavy encoder, its layered Produce encoding and its quadratic grouping of messages
+  // by partition first (before any connection).
   patchKafkajsIdleLoop();
   patchKafkajsEncoder();
   installKafkajsProduceEncoder();
+  installKafkajsPartitionGrouping();
   const config: KafkaConfig = { clientId: transport.clientId, brokers: transport.brokers, ssl: transport.ssl ?? false };
   if (transport.sasl) {
     const { mechanism, username, password } = transport.sasl;
