@@ -96,6 +96,46 @@ describe('Router', () => {
     jest.useRealTimers();
   });
 
+  describe('settled plans', () => {
+    // o3 has one deployment (o3-us, premium) that a pro US caller may use: one possible plan.
+    const o3 = (overrides: Partial<RouteRequest> = {}): RouteRequest => request({ requestedModel: 'openai/o3', caller: caller({ region: 'us' }), ...overrides });
+
+    it('hands out the same plan again for a route with one possible outcome, as a fresh router would make it', () => {
+      const first = router.plan(o3());
+      const again = router.plan(o3({ promptTokens: 7 }));
+      expect(again.decision).toBe(first.decision);
+      expect(again.candidates).toBe(first.candidates);
+      expect(again.promptTokens).toBe(7);
+      const fresh = new Router(makeConfig(), breakers).plan(o3({ promptTokens: 7 }));
+      expect(again).toEqual(fresh);
+      expect(Object.isFrozen(again.decision) && Object.isFrozen(again.candidates) && Object.isFrozen(again.decision.candidates)).toBe(true);
+      // Another caller region or plan, or another operation, is another route.
+      expect(() => router.plan(o3({ caller: caller({ region: 'us', plan: 'free' }) }))).toThrow(RoutingError);
+      expect(router.plan(o3({ caller: caller({ region: 'global' }) })).decision).not.toBe(first.decision);
+    });
+
+    it('routes afresh once the breaker is not closed, or the prompt no longer fits', async () => {
+      const first = router.plan(o3());
+      const tooLong = refusal(() => router.plan(o3({ promptTokens: 127_000, maxOutputTokens: 2_000 })));
+      expect(tooLong.getResponse()).toMatchObject({ error: { code: 'context_length_exceeded' } });
+      await trip(breakers, byId('o3-us'));
+      expect(refusal(() => router.plan(o3())).getResponse()).toMatchObject({ error: { code: 'no_healthy_deployment' } });
+      jest.advanceTimersByTime(30_000);
+      const probe = router.plan(o3());
+      expect(probe.decision).not.toBe(first.decision);
+      expect(probe.decision.rule).toBe('health');
+      expect(probe.decision.reason).toContain('half-open, tried last: o3-us');
+    });
+
+    it('keeps no plan that chance or health chose', async () => {
+      // gpt-4o for a global caller: three deployments in weighted order.
+      expect(router.plan(request()).decision).not.toBe(router.plan(request()).decision);
+      await trip(breakers, byId('gpt-4o-us'));
+      const us = request({ caller: caller({ region: 'us' }) });
+      expect(router.plan(us).decision).not.toBe(router.plan(us).decision);
+    });
+  });
+
   describe('aliases', () => {
     it('expands an alias to its models in order of preference, and says so', () => {
       const plan = router.plan(request({ requestedModel: 'default-chat', caller: caller({ region: 'us' }) }));

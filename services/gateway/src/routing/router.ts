@@ -61,6 +61,17 @@ const REGION_NAMES: Record<Region, string> = { eu: 'EU', us: 'US', global: 'glob
 /** Weight of a least-latency average: recent calls count, one slow call does not flip the order. */
 const LATENCY_EWMA_ALPHA = 0.2;
 
+/**
+ * A plan that only its inputs decide: one eligible deployment, nothing dropped for its context
+ * window, its breaker closed. Kept per (operation, model, region, plan) and handed out again while
+ * the prompt fits and the breaker stays closed.
+ */
+interface SettledPlan {
+  deployment: Deployment;
+  decision: RouteDecision;
+  candidates: Deployment[];
+}
+
 interface Candidate {
   deployment: Deployment;
   /** Position of its model in the alias (0 for a plain model). */
@@ -93,6 +104,13 @@ export class Router {
   /** Below this a prompt changes no decision, so it is not tokenized (see prompt-tokens.ts). */
   private readonly exactCountFromTokens: number;
   private readonly modelsByAccess = new Map<string, string[]>();
+  /**
+   * Plans with one possible outcome (SettledPlan), by operation, model, region and plan: one entry
+   * per catalog model or alias at most (unknown models are refused before anything is kept). A
+   * call to such a model otherwise rebuilt the same decision each time: ~4 µs and ~2 KB per call
+   * (bench:gateway --profile; docs/benchmarks.md, twentieth session). Frozen: every call shares them.
+   */
+  private readonly settled = new Map<string, SettledPlan>();
 
   constructor(
     @Inject(ROUTING_CONFIG) private readonly config: RoutingConfig,
@@ -107,6 +125,15 @@ export class Router {
 
   plan(request: RouteRequest): RoutePlan {
     const { caller, requestedModel, operation, promptTokens } = request;
+    const settledKey = `${operation}\u0000${caller.region}\u0000${caller.plan}\u0000${requestedModel}`;
+    const settled = this.settled.get(settledKey);
+    if (
+      settled !== undefined &&
+      promptTokens + (request.maxOutputTokens ?? 0) <= settled.deployment.contextWindow &&
+      this.breakers.stateOf(settled.deployment.id) === 'closed'
+    ) {
+      return { decision: settled.decision, candidates: settled.candidates, promptTokens };
+    }
     const resolved = this.catalog.resolve(requestedModel);
     if (!resolved) {
       throw new RoutingError(404, 'not_found_error', `The model \`${requestedModel}\` does not exist or is not served by this gateway. GET /v1/models lists the models and aliases your key may use.`, {
@@ -213,20 +240,23 @@ export class Router {
     }
     const first = chain[0].deployment;
     const deployments = chain.map((c) => c.deployment);
-    return {
-      decision: {
-        provider: first.provider,
-        model: first.model,
-        deployment: first.id,
-        region: first.region,
-        rule: rules.length > 0 ? rules.join('+') : 'direct',
-        reason: reasons.length > 0 ? truncate(reasons.join('; '), 1000) : `${first.publicModel} has one eligible deployment`,
-        policyVersion: null,
-        candidates: [...deployments.map((d) => d.id), ...unavailable].slice(0, 100),
-      },
-      candidates: deployments,
-      promptTokens,
+    const decision: RouteDecision = {
+      provider: first.provider,
+      model: first.model,
+      deployment: first.id,
+      region: first.region,
+      rule: rules.length > 0 ? rules.join('+') : 'direct',
+      reason: reasons.length > 0 ? truncate(reasons.join('; '), 1000) : `${first.publicModel} has one eligible deployment`,
+      policyVersion: null,
+      candidates: [...deployments.map((d) => d.id), ...unavailable].slice(0, 100),
     };
+    // One deployment left by rules that depend only on the key, none dropped for its window, no
+    // breaker in play: the same inputs give this plan again (while it fits and the breaker is closed).
+    if (candidates.length === 1 && ready.length === 1 && count(fitting) === count(groups)) {
+      Object.freeze(decision.candidates);
+      this.settled.set(settledKey, { deployment: first, decision: Object.freeze(decision), candidates: Object.freeze(deployments) as Deployment[] });
+    }
+    return { decision, candidates: deployments, promptTokens };
   }
 
   /** The routing settings in force (for GET /api/v1/gateway/routes). */
