@@ -109,7 +109,7 @@ describe('Router', () => {
       const fresh = new Router(makeConfig(), breakers).plan(o3({ promptTokens: 7 }));
       expect(again).toEqual(fresh);
       expect(Object.isFrozen(again.decision) && Object.isFrozen(again.candidates) && Object.isFrozen(again.decision.candidates)).toBe(true);
-      // Another caller region or plan, or another operation, is another route.
+      // Another caller region or plan is another route.
       expect(() => router.plan(o3({ caller: caller({ region: 'us', plan: 'free' }) }))).toThrow(RoutingError);
       expect(router.plan(o3({ caller: caller({ region: 'global' }) })).decision).not.toBe(first.decision);
     });
