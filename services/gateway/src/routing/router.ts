@@ -61,17 +61,6 @@ const REGION_NAMES: Record<Region, string> = { eu: 'EU', us: 'US', global: 'glob
 /** Weight of a least-latency average: recent calls count, one slow call does not flip the order. */
 const LATENCY_EWMA_ALPHA = 0.2;
 
-/**
- * A plan that only its inputs decide: one eligible deployment, nothing dropped for its context
- * window, its breaker closed. Kept per (operation, model, region, plan) and handed out again while
- * the prompt fits and the breaker stays closed.
- */
-interface SettledPlan {
-  deployment: Deployment;
-  decision: RouteDecision;
-  candidates: Deployment[];
-}
-
 interface Candidate {
   deployment: Deployment;
   /** Position of its model in the alias (0 for a plain model). */
@@ -105,12 +94,14 @@ export class Router {
   private readonly exactCountFromTokens: number;
   private readonly modelsByAccess = new Map<string, string[]>();
   /**
-   * Plans with one possible outcome (SettledPlan), by operation, model, region and plan: one entry
-   * per catalog model or alias at most (unknown models are refused before anything is kept). A
-   * call to such a model otherwise rebuilt the same decision each time: ~4 µs and ~2 KB per call
-   * (bench:gateway --profile; docs/benchmarks.md, twentieth session). Frozen: every call shares them.
+   * Plans with one possible outcome (one eligible deployment, nothing dropped for its context
+   * window, its breaker closed), by operation, region, plan and model: one entry per catalog model
+   * or alias and caller class at most (unknown models are refused before anything is kept). Handed
+   * out again while the prompt fits and the breaker stays closed; a call to such a model otherwise
+   * rebuilt the same decision each time: ~4 µs and ~2 KB per call (bench:gateway --profile;
+   * docs/benchmarks.md, twentieth session). Frozen: every call shares them.
    */
-  private readonly settled = new Map<string, SettledPlan>();
+  private readonly settled = new Map<string, Pick<RoutePlan, 'decision' | 'candidates'>>();
 
   constructor(
     @Inject(ROUTING_CONFIG) private readonly config: RoutingConfig,
@@ -127,12 +118,11 @@ export class Router {
     const { caller, requestedModel, operation, promptTokens } = request;
     const settledKey = `${operation}\u0000${caller.region}\u0000${caller.plan}\u0000${requestedModel}`;
     const settled = this.settled.get(settledKey);
-    if (
-      settled !== undefined &&
-      promptTokens + (request.maxOutputTokens ?? 0) <= settled.deployment.contextWindow &&
-      this.breakers.stateOf(settled.deployment.id) === 'closed'
-    ) {
-      return { decision: settled.decision, candidates: settled.candidates, promptTokens };
+    if (settled !== undefined) {
+      const [only] = settled.candidates;
+      if (promptTokens + (request.maxOutputTokens ?? 0) <= only.contextWindow && this.breakers.stateOf(only.id) === 'closed') {
+        return { decision: settled.decision, candidates: settled.candidates, promptTokens };
+      }
     }
     const resolved = this.catalog.resolve(requestedModel);
     if (!resolved) {
@@ -250,11 +240,11 @@ export class Router {
       policyVersion: null,
       candidates: [...deployments.map((d) => d.id), ...unavailable].slice(0, 100),
     };
-    // One deployment left by rules that depend only on the key, none dropped for its window, no
-    // breaker in play: the same inputs give this plan again (while it fits and the breaker is closed).
-    if (candidates.length === 1 && ready.length === 1 && count(fitting) === count(groups)) {
+    // One deployment left by the rules that depend only on the key, and it fits and is ready: the
+    // same inputs give this plan again (while it fits and the breaker is closed).
+    if (count(groups) === 1 && ready.length === 1) {
       Object.freeze(decision.candidates);
-      this.settled.set(settledKey, { deployment: first, decision: Object.freeze(decision), candidates: Object.freeze(deployments) as Deployment[] });
+      this.settled.set(settledKey, { decision: Object.freeze(decision), candidates: Object.freeze(deployments) as Deployment[] });
     }
     return { decision, candidates: deployments, promptTokens };
   }
