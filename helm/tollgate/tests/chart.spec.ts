@@ -440,9 +440,12 @@ describe('Node flags (<service>.nodeFlags)', () => {
   const flagsOf = (manifests: Manifest[], name: string) => resolvedEnv(deploymentOf(manifests, name).spec.template.spec.containers[0]).TOLLGATE_NODE_FLAGS;
   const chartDefault = (parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as { gateway: { nodeFlags: string } }).gateway.nodeFlags;
 
-  it('sets none by default, and gives the gateway the flags it is given', () => {
-    expect(chartDefault).toBe('');
-    for (const { name } of SERVICES) expect({ service: name, flags: flagsOf(renders.default, name) }).toEqual({ service: name, flags: undefined });
+  it("gives the gateway its default flags and no other service any, and the gateway the flags it is given", () => {
+    expect(chartDefault).toBe('--no-memory-reducer-favors-memory');
+    for (const { name } of SERVICES) {
+      expect({ service: name, flags: flagsOf(renders.default, name) }).toEqual({ service: name, flags: name === 'gateway' ? chartDefault : undefined });
+    }
+    expect(flagsOf(render([{ gateway: { nodeFlags: '' } }]), 'gateway')).toBeUndefined();
     const flags = '--min-semi-space-size=32 --max-old-space-size=384';
     expect(flagsOf(render([{ gateway: { nodeFlags: flags } }]), 'gateway')).toBe(flags);
     expect(flagsOf(render([{ gateway: { nodeFlags: flags } }]), 'guardrails')).toBeUndefined();
