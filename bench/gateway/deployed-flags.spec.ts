@@ -4,7 +4,7 @@ import { chartGatewayNodeFlags, readChartGatewayNodeFlags } from './deployed-fla
 
 describe("the chart's gateway node flags", () => {
   it("reads gateway.nodeFlags from the chart's values.yaml", () => {
-    expect(readChartGatewayNodeFlags(join(__dirname, '..', '..'))).toEqual(['--no-memory-reducer-favors-memory']);
+    expect(readChartGatewayNodeFlags(join(__dirname, '..', '..'))).toEqual(['--no-memory-reducer-favors-memory', '--no-allocation-site-pretenuring']);
   });
 
   it('are flags this Node accepts (it refuses an unknown V8 flag with "bad option")', () => {

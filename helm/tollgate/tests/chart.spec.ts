@@ -441,7 +441,7 @@ describe('Node flags (<service>.nodeFlags)', () => {
   const chartDefault = (parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as { gateway: { nodeFlags: string } }).gateway.nodeFlags;
 
   it("gives the gateway its default flags and no other service any, and the gateway the flags it is given", () => {
-    expect(chartDefault).toBe('--no-memory-reducer-favors-memory');
+    expect(chartDefault).toBe('--no-memory-reducer-favors-memory --no-allocation-site-pretenuring');
     for (const { name } of SERVICES) {
       expect({ service: name, flags: flagsOf(renders.default, name) }).toEqual({ service: name, flags: name === 'gateway' ? chartDefault : undefined });
     }
