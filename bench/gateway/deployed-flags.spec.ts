@@ -2,14 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chartGatewayNodeFlags, readChartGatewayNodeFlags } from './deployed-flags';
 
+const REPO_ROOT = join(__dirname, '..', '..');
+
 describe("the chart's gateway node flags", () => {
   it("reads gateway.nodeFlags from the chart's values.yaml", () => {
-    expect(readChartGatewayNodeFlags(join(__dirname, '..', '..'))).toEqual(['--no-memory-reducer-favors-memory', '--no-allocation-site-pretenuring']);
+    expect(readChartGatewayNodeFlags(REPO_ROOT)).toEqual(['--no-memory-reducer-favors-memory', '--no-allocation-site-pretenuring']);
   });
 
   it('are flags this Node accepts (it refuses an unknown V8 flag with "bad option")', () => {
     const run = (flags: string[]) => spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
-    const chart = run(readChartGatewayNodeFlags(join(__dirname, '..', '..')));
+    const chart = run(readChartGatewayNodeFlags(REPO_ROOT));
     expect({ status: chart.status, stderr: chart.stderr }).toEqual({ status: 0, stderr: '' });
     const misspelt = run(['--no-memory-reducer-favours-memory']);
     expect({ status: misspelt.status, stderr: misspelt.stderr }).toEqual({ status: 9, stderr: expect.stringContaining('bad option') });

@@ -69,30 +69,20 @@ export function recordLegs(options: LegsOptions = {}): LegsRecorder {
   const upstream: number[] = [];
   const upstreamHeaders: number[] = [];
 
+  /** Adds the time since `start` to `into`, for a request that finishes now inside the window. */
+  const finished = (into: number[], start: number | undefined): void => {
+    const now = performance.now();
+    if (start !== undefined && inWindow(now)) into.push(now - start);
+  };
   const onServerStart = (message: unknown): void => {
     const { request, server } = message as { request: IncomingMessage; server?: Server };
     if (options.server && server !== options.server) return;
     arrived.set(request, performance.now());
   };
-  const onServerFinish = (message: unknown): void => {
-    const { request } = message as { request: IncomingMessage };
-    const start = arrived.get(request);
-    const now = performance.now();
-    if (start !== undefined && inWindow(now)) stay.push(now - start);
-  };
-  const onCreate = (message: unknown): void => {
-    sent.set((message as { request: object }).request, performance.now());
-  };
-  const onHeaders = (message: unknown): void => {
-    const start = sent.get((message as { request: object }).request);
-    const now = performance.now();
-    if (start !== undefined && inWindow(now)) upstreamHeaders.push(now - start);
-  };
-  const onTrailers = (message: unknown): void => {
-    const start = sent.get((message as { request: object }).request);
-    const now = performance.now();
-    if (start !== undefined && inWindow(now)) upstream.push(now - start);
-  };
+  const onServerFinish = (message: unknown): void => finished(stay, arrived.get((message as { request: IncomingMessage }).request));
+  const onCreate = (message: unknown): void => void sent.set((message as { request: object }).request, performance.now());
+  const onHeaders = (message: unknown): void => finished(upstreamHeaders, sent.get((message as { request: object }).request));
+  const onTrailers = (message: unknown): void => finished(upstream, sent.get((message as { request: object }).request));
   const channels: Array<[string, (message: unknown) => void]> = [
     [SERVER_START, onServerStart],
     [SERVER_FINISH, onServerFinish],
