@@ -24,6 +24,8 @@ export interface ProfileShare {
 
 export interface ProfileSummary {
   busySamples: number;
+  /** Every sample, idle ones included. */
+  allSamples: number;
   owners: ProfileShare[];
   functions: ProfileShare[];
 }
@@ -42,14 +44,19 @@ function areaOf(url: string, functionName: string, repoRoot: string): string {
 }
 
 export function summarizeCpuProfile(file: string, repoRoot: string, top = 15): ProfileSummary {
-  const { nodes } = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
+  return summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] }, repoRoot, top);
+}
+
+export function summarizeProfile({ nodes }: { nodes: ProfileNode[] }, repoRoot: string, top = 15): ProfileSummary {
   const parents = new Map<number, ProfileNode>();
   for (const node of nodes) for (const child of node.children ?? []) parents.set(child, node);
   const owners = new Map<string, number>();
   const functions = new Map<string, number>();
   let busy = 0;
+  let all = 0;
   for (const node of nodes) {
     const { callFrame, hitCount = 0 } = node;
+    all += hitCount;
     if (hitCount === 0 || callFrame.functionName === '(idle)') continue;
     busy += hitCount;
     const area = areaOf(callFrame.url, callFrame.functionName, repoRoot);
@@ -66,5 +73,5 @@ export function summarizeCpuProfile(file: string, repoRoot: string, top = 15): P
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, hits]) => ({ name, share: hits / Math.max(1, busy) }));
-  return { busySamples: busy, owners: ranked(owners), functions: ranked(functions) };
+  return { busySamples: busy, allSamples: all, owners: ranked(owners), functions: ranked(functions) };
 }
