@@ -1,21 +1,12 @@
 import { createServer, request as httpRequest } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { formatLegs, parseLegsLines, recordLegs } from './legs';
 import type { LegsLine } from './legs';
+import { close, listen } from './spec-servers';
 
 /** The upstream answers after `UPSTREAM_MS`; the proxy waits `OWN_MS` before it forwards. */
 const UPSTREAM_MS = 15;
 const OWN_MS = 10;
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 /** A POST through node:http's client (not undici, so that only the proxy's upstream calls are undici's). */
 function post(origin: string): Promise<string> {

@@ -1,8 +1,8 @@
 import { createServer, request as httpRequest } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatWindowCosts, profileWindow, windowCosts } from './window-profile';
 import type { WindowProfile } from './window-profile';
+import { close, listen } from './spec-servers';
 
 /** CPU each request to the busy server costs it, spent in a handler of its own name. */
 const BURN_MS = 2;
@@ -13,14 +13,6 @@ function burnForRequest(_req: IncomingMessage, res: ServerResponse): void {
   // Mostly arithmetic between the clock reads: the samples land in this function's own code.
   while (performance.now() < until) for (let i = 0; i < 10_000; i++) x = (x * 31 + i) % 1_000_003;
   res.end(String(x));
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function get(origin: string): Promise<void> {
