@@ -166,6 +166,9 @@ if (require.main === module) {
       afterRequests: Number(process.env['BENCH_WINDOW_PROFILE_AFTER'] ?? 50_000),
       durationMs: Number(process.env['BENCH_WINDOW_PROFILE_MS'] ?? 8_000),
       intervalUs: Number(process.env['BENCH_WINDOW_PROFILE_INTERVAL_US'] ?? 250),
-    }).then((window) => writeFileSync(`${out}.${window.pid}.json`, JSON.stringify(window)));
+    })
+      .then((window) => writeFileSync(`${out}.${window.pid}.json`, JSON.stringify(window)))
+      // A diagnosis must not take the process down with an unhandled rejection.
+      .catch((error: unknown) => console.error(`window-profile: no profile written: ${String(error)}`));
   }
 }
