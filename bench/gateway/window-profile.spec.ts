@@ -78,7 +78,6 @@ describe('window profile (a CPU profile over a window of served requests, per re
       requests: 100,
       wallMs: 1000,
       cpuUs: 600_000,
-      intervalUs: 250,
       profile: {
         startTime: 0,
         endTime: 1_000_000,

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Session } from 'node:inspector';
+import { Session } from 'node:inspector/promises';
 import type { Profiler } from 'node:inspector';
 import type { Server } from 'node:http';
 import { summarizeProfile } from './cpu-profile';
@@ -48,33 +48,23 @@ export interface WindowProfile {
   wallMs: number;
   /** The process's user + system CPU time over the window, all threads (µs). */
   cpuUs: number;
-  intervalUs: number;
   profile: Profiler.Profile;
 }
 
 const SERVER_START = 'http.server.request.start';
-
-function post<T>(session: Session, method: string, params?: object): Promise<T> {
-  return new Promise((resolvePost, reject) => {
-    session.post(method, params, (error, result) => (error ? reject(error) : resolvePost(result as T)));
-  });
-}
 
 /**
  * Counts the requests this process serves; once `afterRequests` have arrived, profiles it for
  * `durationMs` and resolves with the profile and the window's counts.
  */
 export function profileWindow(options: WindowProfileOptions): Promise<WindowProfile> {
-  const intervalUs = options.intervalUs ?? 250;
   return new Promise((resolveWindow, reject) => {
     let seen = 0;
     let profiling = false;
-    let inWindow = 0;
     const onStart = (message: unknown): void => {
       if (options.server && (message as { server?: Server }).server !== options.server) return;
       seen += 1;
-      if (profiling) inWindow += 1;
-      else if (seen >= options.afterRequests) {
+      if (!profiling && seen >= options.afterRequests) {
         profiling = true;
         start().catch(reject);
       }
@@ -82,15 +72,15 @@ export function profileWindow(options: WindowProfileOptions): Promise<WindowProf
     const start = async (): Promise<void> => {
       const session = new Session();
       session.connect();
-      await post(session, 'Profiler.enable');
-      await post(session, 'Profiler.setSamplingInterval', { interval: intervalUs });
-      await post(session, 'Profiler.start');
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: options.intervalUs ?? 250 });
+      await session.post('Profiler.start');
       const cpuBefore = process.cpuUsage();
       const wallBefore = performance.now();
-      const counted = inWindow;
+      const seenBefore = seen;
       await new Promise((wait) => setTimeout(wait, options.durationMs));
-      const requests = inWindow - counted;
-      const { profile } = await post<Profiler.StopReturnType>(session, 'Profiler.stop');
+      const requests = seen - seenBefore;
+      const { profile }: Profiler.StopReturnType = await session.post('Profiler.stop');
       const cpu = process.cpuUsage(cpuBefore);
       unsubscribe(SERVER_START, onStart);
       session.disconnect();
@@ -100,7 +90,6 @@ export function profileWindow(options: WindowProfileOptions): Promise<WindowProf
         requests,
         wallMs: performance.now() - wallBefore,
         cpuUs: cpu.user + cpu.system,
-        intervalUs,
         profile,
       });
     };
