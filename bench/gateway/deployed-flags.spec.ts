@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chartGatewayNodeFlags, readChartGatewayNodeFlags } from './deployed-flags';
+import { chartGatewayNodeFlags, chartGatewaySamplingRatio, readChartGatewayNodeFlags, readChartGatewaySamplingRatio } from './deployed-flags';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -22,5 +22,19 @@ describe("the chart's gateway node flags", () => {
     expect(chartGatewayNodeFlags('gateway:\n  nodeFlags: ""\n')).toEqual([]);
     expect(() => chartGatewayNodeFlags('gateway:\n  replicaCount: 2\n')).toThrow(/gateway.nodeFlags is missing/);
     expect(() => chartGatewayNodeFlags('gateway:\n  nodeFlags: "--a; rm -rf /"\n')).toThrow(/not --flag or --flag=value: --a;, rm, -rf, \//);
+  });
+});
+
+describe("the chart's gateway sampling ratio", () => {
+  it("reads gateway.otel.samplerArg from the chart's values.yaml", () => {
+    expect(readChartGatewaySamplingRatio(REPO_ROOT)).toBe(0.01);
+  });
+
+  it('falls back to global.otel.samplerArg where the gateway sets none, as the chart does, and refuses what is not a ratio', () => {
+    expect(chartGatewaySamplingRatio('global:\n  otel:\n    samplerArg: 0.1\ngateway:\n  otel:\n    samplerArg: 0.01\n')).toBe(0.01);
+    expect(chartGatewaySamplingRatio('global:\n  otel:\n    samplerArg: 0.1\ngateway:\n  otel:\n    samplerArg: null\n')).toBe(0.1);
+    expect(chartGatewaySamplingRatio('global:\n  otel:\n    samplerArg: 0.1\ngateway:\n  otel:\n    samplerArg: 0\n')).toBe(0);
+    expect(() => chartGatewaySamplingRatio('global:\n  otel:\n    samplerArg: 1.5\n')).toThrow(/not a number from 0 to 1: 1.5/);
+    expect(() => chartGatewaySamplingRatio('gateway:\n  otel:\n    samplerArg: "0.1"\n')).toThrow(/not a number from 0 to 1/);
   });
 });

@@ -18,5 +18,26 @@ export function chartGatewayNodeFlags(valuesYaml: string): string[] {
 }
 
 export function readChartGatewayNodeFlags(repoRoot: string): string[] {
-  return chartGatewayNodeFlags(readFileSync(join(repoRoot, 'helm', 'tollgate', 'values.yaml'), 'utf8'));
+  return chartGatewayNodeFlags(readChartValues(repoRoot));
+}
+
+/**
+ * The trace sampling ratio the Helm chart gives the gateway: `gateway.otel.samplerArg`, or
+ * `global.otel.samplerArg` where that is null (the chart's own precedence, helm/tollgate
+ * templates/_helpers.tpl). bench:gateway samples at it unless told otherwise (`--sampling`).
+ */
+export function chartGatewaySamplingRatio(valuesYaml: string): number {
+  const values = parse(valuesYaml) as { global?: { otel?: { samplerArg?: unknown } }; gateway?: { otel?: { samplerArg?: unknown } } } | null;
+  const own = values?.gateway?.otel?.samplerArg;
+  const ratio = own ?? values?.global?.otel?.samplerArg;
+  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw new Error(`helm/tollgate/values.yaml: the gateway's sampling ratio (gateway.otel.samplerArg, else global.otel.samplerArg) is not a number from 0 to 1: ${String(ratio)}`);
+  return ratio;
+}
+
+export function readChartGatewaySamplingRatio(repoRoot: string): number {
+  return chartGatewaySamplingRatio(readChartValues(repoRoot));
+}
+
+function readChartValues(repoRoot: string): string {
+  return readFileSync(join(repoRoot, 'helm', 'tollgate', 'values.yaml'), 'utf8');
 }

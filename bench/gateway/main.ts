@@ -8,7 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { ulid } from 'ulid';
 import { summarizeCpuProfile } from './cpu-profile';
-import { readChartGatewayNodeFlags } from './deployed-flags';
+import { readChartGatewayNodeFlags, readChartGatewaySamplingRatio } from './deployed-flags';
 import { HeldRateSearch, runSearchesInTurn } from './held-rate-search';
 import {
   cpuSeconds,
@@ -79,7 +79,8 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
   --otel export|spans|off gateway tracing: OTLP export to a local sink (default), spans without
                           export (OTEL_TRACES_EXPORTER=none), or the SDK disabled (diagnosis only)
   --sampling <ratio>      share of traces the gateway samples (parentbased_traceidratio), 0 to 1;
-                          default 0.1, the Helm chart's default (global.otel.samplerArg); 1 samples all
+                          default: the ratio the Helm chart gives the gateway (gateway.otel.samplerArg,
+                          or global.otel.samplerArg where that is null); 1 samples all
   --targets upstream,floor,gateway   which to measure (default all three, which the
                           issue's targets need; a subset is for diagnosis)
   --connections <n>       keep-alive connections the generator may open per target (default 512)
@@ -117,6 +118,8 @@ interface Options {
   chartNodeFlags: boolean;
   /** OTEL_TRACES_SAMPLER_ARG of the gateway's parentbased_traceidratio sampler. */
   sampling: number;
+  /** The ratio the Helm chart gives the gateway (what an install without a profile samples). */
+  chartSampling: number;
   gateway: 'service' | 'all-in-one';
   /** Directory for the gateway's .cpuprofile, when profiling. */
   profileDir: string | undefined;
@@ -151,7 +154,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'stream-rate': { type: 'string' },
       otel: { type: 'string', default: 'export' },
       'node-flags': { type: 'string', default: 'chart' },
-      sampling: { type: 'string', default: '0.1' },
+      sampling: { type: 'string' },
       gateway: { type: 'string', default: 'service' },
       connections: { type: 'string' },
       soak: { type: 'string' },
@@ -167,7 +170,8 @@ function parseOptions(argv: string[]): Options | undefined {
   if (!['export', 'spans', 'off'].includes(values.otel)) throw new Error(`--otel must be export, spans or off, got "${values.otel}"`);
   if (!['chart', 'none'].includes(values['node-flags'])) throw new Error(`--node-flags must be chart or none, got "${values['node-flags']}"`);
   if (!['service', 'all-in-one'].includes(values.gateway)) throw new Error(`--gateway must be service or all-in-one, got "${values.gateway}"`);
-  const sampling = Number(values.sampling);
+  const chartSampling = readChartGatewaySamplingRatio(REPO_ROOT);
+  const sampling = values.sampling === undefined ? chartSampling : Number(values.sampling);
   if (!Number.isFinite(sampling) || sampling < 0 || sampling > 1) throw new Error(`--sampling must be a ratio from 0 to 1, got "${values.sampling}"`);
   const quick = values.quick;
   const targets = values.targets.split(',').map((name) => name.trim());
@@ -189,6 +193,7 @@ function parseOptions(argv: string[]): Options | undefined {
     otel: values.otel as Options['otel'],
     chartNodeFlags: values['node-flags'] === 'chart',
     sampling,
+    chartSampling,
     gateway: values.gateway as Options['gateway'],
     profileDir: values.profile ? join(REPO_ROOT, 'dist/bench-gateway/profiles') : undefined,
     connections: Math.round(positive('connections', values.connections, 512)),
@@ -482,7 +487,7 @@ async function describeGateway(gateway: Gateway, options: Options, costRows: boo
   else {
     const sink = gateway.otlpSink ? ((await getJson(`${gateway.otlpSink}/_bench/stats`).catch(() => undefined))?.body as { requests: number; bytes: number } | undefined) : undefined;
     telemetry =
-      `OpenTelemetry tracing at ${percent(options.sampling)} sampling (parentbased_traceidratio${options.sampling === 0.1 ? ', the Helm chart\'s default' : ''}), spans exported over OTLP/HTTP protobuf to a local sink process at nice ${REMOTE_STAND_IN_NICE} (a stand-in for a collector on another machine` +
+      `OpenTelemetry tracing at ${percent(options.sampling)} sampling (parentbased_traceidratio${options.sampling === options.chartSampling ? ', the Helm chart\'s default for the gateway, gateway.otel.samplerArg' : ''}), spans exported over OTLP/HTTP protobuf to a local sink process at nice ${REMOTE_STAND_IN_NICE} (a stand-in for a collector on another machine` +
       (sink ? `; ${sink.requests} exports, ${(sink.bytes / 2 ** 20).toFixed(1)} MB received)` : ')');
   }
   const profiled = options.profileDir ? ' **Profiled run** (node --cpu-prof on the gateway): its figures carry the profiler\'s cost.' : '';

@@ -133,13 +133,22 @@ describe('sampling', () => {
     return { sampler: env.get('OTEL_TRACES_SAMPLER'), arg: env.get('OTEL_TRACES_SAMPLER_ARG') };
   };
 
-  it('a global ratio reaches every container', () => {
-    const manifests = render([{ global: { otel: { sampler: 'parentbased_traceidratio', samplerArg: 0.25 } } }]);
-    for (const { name } of SERVICES) expect(samplingOf(manifests, name)).toEqual({ sampler: 'parentbased_traceidratio', arg: '0.25' });
+  it('by default the gateway keeps 1% of new traces and every other service 10%', () => {
+    const manifests = render([]);
+    expect(samplingOf(manifests, 'gateway')).toEqual({ sampler: 'parentbased_traceidratio', arg: '0.01' });
+    for (const { name } of SERVICES.filter((s) => s.name !== 'gateway')) expect(samplingOf(manifests, name)).toEqual({ sampler: 'parentbased_traceidratio', arg: '0.1' });
   });
 
-  it('a ratio given with --set (a string) works too', () => {
-    const manifests = render([], ['--set', 'global.otel.samplerArg=0.5']);
+  it("a global ratio reaches every container but the gateway's, which keeps its own ratio unless it is set to null", () => {
+    const manifests = render([{ global: { otel: { sampler: 'parentbased_traceidratio', samplerArg: 0.25 } } }]);
+    for (const { name } of SERVICES.filter((s) => s.name !== 'gateway')) expect(samplingOf(manifests, name)).toEqual({ sampler: 'parentbased_traceidratio', arg: '0.25' });
+    expect(samplingOf(manifests, 'gateway').arg).toBe('0.01');
+    const following = render([{ global: { otel: { samplerArg: 0.25 } }, gateway: { otel: { samplerArg: null } } }]);
+    for (const { name } of SERVICES) expect(samplingOf(following, name)).toEqual({ sampler: 'parentbased_traceidratio', arg: '0.25' });
+  });
+
+  it('a ratio given with --set (a string) works too, null included', () => {
+    const manifests = render([], ['--set', 'global.otel.samplerArg=0.5', '--set', 'gateway.otel.samplerArg=null']);
     for (const { name } of SERVICES) expect(samplingOf(manifests, name).arg).toBe('0.5');
   });
 
