@@ -38,14 +38,14 @@ export interface EventPublisher {
    * event's context. (Kept for each event until the broker acknowledged it, the call's whole active
    * context made the gateway's young-generation collections about four times longer at 3,000
    * calls/s: docs/benchmarks.md, twelfth session.) The event is serialised later, by sendPrepared(),
-   * a batch in loops of SERIALISE_CHUNK: ~8 µs of the gateway's CPU per call less than one event at
-   * a time at the end of each call (docs/benchmarks.md, nineteenth session). So the event must not
-   * change after this. Throws EventValidationError like publish() rejects.
+   * one batch in one loop: ~8 µs of the gateway's CPU per call less than one event at a time at the
+   * end of each call (docs/benchmarks.md, nineteenth session). So the event must not change after
+   * this. Throws EventValidationError like publish() rejects.
    */
   prepare<C extends EventContract>(contract: C, event: EventOf<C>, options?: PublishOptions): PreparedEvent;
   /**
-   * Serialises prepared events, SERIALISE_CHUNK per turn of the event loop, and sends them as one
-   * batch, in order, and resolves once the transport accepted all of them. On a rejection none of them counts as sent (some may have been: Kafka's delivery
+   * Serialises prepared events and sends them, in order, and resolves once the transport accepted
+   * all of them. On a rejection none of them counts as sent (some may have been: Kafka's delivery
    * is at least once, and consumers are idempotent by event id), so the caller may send them all
    * again. Ends their producer spans (with the error, on a rejection). An event that cannot be
    * serialised (JSON.stringify throws: a cycle, a BigInt) is left out of this and every later send:
@@ -109,12 +109,6 @@ export function buildOutgoingMessage<C extends EventContract>(contract: C, event
   headers[HEADER_EVENT_VERSION] = String(contract.version);
   return new PreparedMessage(contract.topic, valid.tenantId, valid, headers);
 }
-
-/** Events serialised in one turn of the event loop by sendPrepared(). */
-export const SERIALISE_CHUNK = 32;
-
-/** Resolves in the event loop's next check phase, after the I/O that came meanwhile. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Serialises the message's value (once): undefined when it is JSON text, else the error. */
 function serialise(message: OutgoingMessage): { error: unknown } | undefined {
@@ -218,24 +212,8 @@ export abstract class TransportPublisher implements EventPublisher {
 
   async sendPrepared(events: readonly PreparedEvent[]): Promise<void> {
     this.assertOpen(events[0]?.message.topic ?? 'the bus');
-    // Counted as a send from here: close() waits for the serialising too, which yields.
-    await this.track(this.serialiseAndDeliver(events));
-  }
-
-  /**
-   * Serialises the events SERIALISE_CHUNK at a time, letting the event loop run between chunks,
-   * then hands the ones that serialised to the transport as one batch. One loop over a whole
-   * batch (~100 events at 1,000 calls/s with Kafka's 100 ms linger) held the gateway's main
-   * thread for ~1 ms of JSON, just before kafkajs encoded and wrote the batch: requests that came
-   * meanwhile waited for all of it. In chunks, in an A/B in one gateway process (bench:gateway,
-   * 200 s at 1,000 req/s), the client's p99 was 0.64 ± 0.24 ms lower and the main thread's CPU per
-   * call no higher (docs/benchmarks.md, twenty-fifth session).
-   */
-  private async serialiseAndDeliver(events: readonly PreparedEvent[]): Promise<void> {
     const sendable: PreparedEvent[] = [];
-    for (let index = 0; index < events.length; index++) {
-      if (index > 0 && index % SERIALISE_CHUNK === 0) await nextTurn();
-      const prepared = events[index];
+    for (const prepared of events) {
       const failure = serialise(prepared.message);
       if (failure) leaveOut(prepared, failure.error);
       else sendable.push(prepared);

@@ -25,11 +25,10 @@ const OUTBOX_FULL = new Error('dropped: the llm.call outbox was full');
  *
  * What waits for the bus is each event and its message, not the call's context (its trace
  * headers are taken when it is recorded) and not one promise per event. Each event is serialised
- * once, when its batch is handed to the publisher (sendPrepared(), in loops of 32 with the event
- * loop free between them): ~8 µs of CPU per call less than at the end of each call
- * (docs/benchmarks.md, nineteenth session). Before the fourteenth session the queue kept the
- * event and its whole trace context until the previous batch was acknowledged, and published with
- * a promise per event.
+ * once, when its batch is handed to the publisher (sendPrepared(), one loop per batch): ~8 µs of
+ * CPU per call less than at the end of each call (docs/benchmarks.md, nineteenth session). Before
+ * the fourteenth session the queue kept the event and its whole trace context until the previous
+ * batch was acknowledged, and published with a promise per event.
  */
 @Injectable()
 export class LlmCallRecorder implements BeforeApplicationShutdown {
