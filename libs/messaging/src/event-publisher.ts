@@ -180,7 +180,7 @@ export abstract class TransportPublisher implements EventPublisher {
     const parent = options.context ?? context.active();
     const validate = options.validate ?? true;
     if (isUnsampledLocalSpan(trace.getSpan(parent))) {
-      // An unsampled call (most: the chart samples 1% at the gateway, 10% elsewhere) gets no
+      // An unsampled call (most: see otel.samplerArg in helm/tollgate/values.yaml) gets no
       // producer span. The sampler already dropped this trace here, and would drop the child too
       // (parent-based sampling follows the parent, trace-id-ratio decides the same for the same
       // trace id); starting one only gave the message a fresh span id, at ~3 µs per event. The

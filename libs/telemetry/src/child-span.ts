@@ -18,7 +18,7 @@ export function isUnsampledLocalSpan(span: Span | undefined): span is Span {
  * child as well: the parent-based ones follow a local unsampled parent, `traceidratio` decides
  * the same for the same trace id, `always_on` would have kept the parent. Starting it anyway cost
  * the gateway new span ids, a sampler call, a context and its attributes per unsampled call (most
- * calls: the chart samples 1% at the gateway, 10% elsewhere). `options` is a function so that
+ * calls: see otel.samplerArg in helm/tollgate/values.yaml). `options` is a function so that
  * those calls do not build the attributes either.
  */
 export function startActiveChildSpan<T>(tracer: Tracer, name: string, options: () => SpanOptions, fn: (span: Span) => T): T {

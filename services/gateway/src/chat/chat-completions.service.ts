@@ -350,7 +350,7 @@ export class ChatCompletionsService {
   }
 
   private annotate(span: Span, facts: CallFacts, responseId: string): void {
-    // Most calls are not sampled (the chart keeps 1% at the gateway): skip building attributes
+    // Most calls are not sampled (gateway.otel.samplerArg in the chart): skip building attributes
     // nobody records.
     if (!span.isRecording()) return;
     const u = facts.usage;
