@@ -1,4 +1,4 @@
-import { HeldRateSearch, runSearchesInTurn } from './held-rate-search';
+import { HeldRateSearch, medianOutcome, runSearchesInTurn } from './held-rate-search';
 
 /**
  * Runs one search against a target that holds every rate up to `capacity`, except for the
@@ -108,5 +108,28 @@ describe('runSearchesInTurn', () => {
     );
     expect(order).toEqual(['floor 1500', 'gateway 1500', 'floor 2250', 'floor 3400', 'floor 5100']);
     expect(searches.get('gateway')!.outcome()).toEqual({ maxHeld: 1500, maxHeldIsLowerBound: true });
+  });
+});
+
+describe('medianOutcome', () => {
+  const held = (maxHeld: number | undefined, maxHeldIsLowerBound = false) => ({ maxHeld, maxHeldIsLowerBound });
+
+  it('takes the middle of an odd count, whatever their order', () => {
+    expect(medianOutcome([held(8900), held(4150), held(6750)])).toEqual(held(6750));
+    expect(medianOutcome([held(4150), held(6750), held(8900)])).toEqual(held(6750));
+  });
+
+  it('takes the lower middle of an even count', () => {
+    expect(medianOutcome([held(3600), held(4500)])).toEqual(held(3600));
+  });
+
+  it('counts a search that held nothing as the lowest, and keeps the median search\'s lower-bound flag', () => {
+    expect(medianOutcome([held(undefined), held(3000), held(2000)])).toEqual(held(2000));
+    expect(medianOutcome([held(undefined), held(undefined), held(2000)])).toEqual(held(undefined));
+    expect(medianOutcome([held(9000, true), held(3000), held(9000, true)])).toEqual(held(9000, true));
+  });
+
+  it('is undefined without searches', () => {
+    expect(medianOutcome([])).toBeUndefined();
   });
 });

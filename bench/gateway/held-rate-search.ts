@@ -86,3 +86,16 @@ export async function runSearchesInTurn<T>(
     if (!probed) return;
   }
 }
+
+/**
+ * The median of several searches' outcomes (the lower middle of an even count): one search's
+ * figure moves by up to 2× between runs of the same code on this shared machine (the floor's held
+ * 4,150 and 8,900 req/s in two runs, docs/benchmarks.md, twenty-fifth session), so a target's
+ * figure is the middle of several independent searches. A search that held nothing counts as 0;
+ * the median outcome keeps its own lower-bound flag. Undefined for no searches.
+ */
+export function medianOutcome(outcomes: readonly HeldRateOutcome[]): HeldRateOutcome | undefined {
+  if (outcomes.length === 0) return undefined;
+  const sorted = [...outcomes].sort((a, b) => (a.maxHeld ?? 0) - (b.maxHeld ?? 0));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}

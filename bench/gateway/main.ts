@@ -9,7 +9,8 @@ import { request } from 'undici';
 import { ulid } from 'ulid';
 import { summarizeCpuProfile } from './cpu-profile';
 import { readChartGatewayNodeFlags, readChartGatewaySamplingRatio } from './deployed-flags';
-import { HeldRateSearch, runSearchesInTurn } from './held-rate-search';
+import { HeldRateSearch, medianOutcome, runSearchesInTurn } from './held-rate-search';
+import type { HeldRateOutcome } from './held-rate-search';
 import {
   cpuSeconds,
   descendantsCpuSeconds,
@@ -66,6 +67,9 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
                           the first rate, and again streaming before the streaming run (JIT warm-up,
                           past V8's TurboFan tier-up; default 20, quick 3)
   --search-duration <s>   measured seconds per held-rate probe (default 3, quick 1.5)
+  --searches <n>          held-rate searches of the floor and the gateway, each from the fixed rates
+                          afresh; each target's figure is their median (default 3, quick 1; the
+                          upstream, which no target judges, is searched once)
   --stream-rate <n,...>   req/s of the streaming first-byte runs (default 100 and the reference rate,
                           nearest 1,000 req/s), each measured in --rounds rounds, the targets
                           interleaved, pooled; the first-byte target is judged at each
@@ -109,6 +113,8 @@ interface Options {
   jitWarmupSeconds: number;
   searchSeconds: number;
   searchProbes: number;
+  /** Held-rate searches of the judged targets (floor, gateway); each one's figure is their median. */
+  searches: number;
   /** Only the streaming first-byte measurement (diagnosis): no fixed rates, no held-rate search. */
   streamOnly: boolean;
   /** Rates of the streaming first-byte runs; undefined: 100 req/s and the reference rate. */
@@ -151,6 +157,7 @@ function parseOptions(argv: string[]): Options | undefined {
       warmup: { type: 'string' },
       'initial-warmup': { type: 'string' },
       'search-duration': { type: 'string' },
+      searches: { type: 'string' },
       'stream-rate': { type: 'string' },
       otel: { type: 'string', default: 'export' },
       'node-flags': { type: 'string', default: 'chart' },
@@ -188,6 +195,7 @@ function parseOptions(argv: string[]): Options | undefined {
     jitWarmupSeconds: positive('initial-warmup', values['initial-warmup'], quick ? 3 : 20),
     searchSeconds: positive('search-duration', values['search-duration'], quick ? 1.5 : 3),
     searchProbes: quick ? 4 : 10,
+    searches: Math.round(positive('searches', values.searches, quick ? 1 : 3)),
     streamOnly: values['stream-only'],
     streamRates: values['stream-rate']?.split(',').map((rate) => positive('stream-rate', rate.trim(), 0)),
     otel: values.otel as Options['otel'],
@@ -600,21 +608,34 @@ function pooledStream(rate: number, rounds: LoadResult[]): StreamRun {
 
 /**
  * The highest rate each target holds (see HeldRateSearch), the targets' searches run in turn, one
- * probe each per round, so that all of them see the same stretch of this shared machine.
+ * probe each per round, so that all of them see the same stretch of this shared machine. The
+ * floor and the gateway, whose ratio is judged, are searched `options.searches` times, each search
+ * from the fixed rates afresh, and each one's figure is the median (medianOutcome): one search's
+ * figure moved by 2× between runs of the same code. The upstream, which no target judges, once.
  */
 async function searchHighestHeld(generator: LoadGenerator, targets: Target[], reports: Map<TargetName, TargetReport>, options: Options): Promise<void> {
-  const searches = new Map(
-    targets.map((target) => [target, new HeldRateSearch(reports.get(target.name)!.fixed.map((run) => ({ rate: run.rate, held: held(run.result) })), options.searchProbes)]),
-  );
-  const probe = async (target: Target, rate: number): Promise<boolean> => {
-    const result = await generator.run(jobFor(target, rate, Math.min(1, options.warmupSeconds), options.searchSeconds, false, options));
-    await settle(target.process.pid, SETTLE_MAX_MS);
-    reports.get(target.name)!.probes.push({ rate, held: held(result), result });
-    log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s (search): ${held(result) ? 'held' : 'missed'}, ${summary(result)}`);
-    return held(result);
-  };
-  await runSearchesInTurn(searches, probe, (target) => target.process.hasExited());
-  for (const [target, search] of searches) Object.assign(reports.get(target.name)!, search.outcome());
+  const outcomes = new Map<Target, HeldRateOutcome[]>();
+  for (let index = 0; index < options.searches; index++) {
+    const searched = targets.filter((target) => !target.process.hasExited() && (index === 0 || target.name !== 'upstream'));
+    const searches = new Map(
+      searched.map((target) => [target, new HeldRateSearch(reports.get(target.name)!.fixed.map((run) => ({ rate: run.rate, held: held(run.result) })), options.searchProbes)]),
+    );
+    const of = options.searches > 1 ? ` ${index + 1} of ${options.searches}` : '';
+    const probe = async (target: Target, rate: number): Promise<boolean> => {
+      const result = await generator.run(jobFor(target, rate, Math.min(1, options.warmupSeconds), options.searchSeconds, false, options));
+      await settle(target.process.pid, SETTLE_MAX_MS);
+      reports.get(target.name)!.probes.push({ rate, held: held(result), result, search: index + 1 });
+      log(`${target.name.padEnd(8)} ${String(rate).padStart(5)} req/s (search${of}): ${held(result) ? 'held' : 'missed'}, ${summary(result)}`);
+      return held(result);
+    };
+    await runSearchesInTurn(searches, probe, (target) => target.process.hasExited());
+    for (const [target, search] of searches) outcomes.set(target, [...(outcomes.get(target) ?? []), search.outcome()]);
+  }
+  for (const [target, found] of outcomes) {
+    const report = reports.get(target.name)!;
+    Object.assign(report, medianOutcome(found));
+    if (found.length > 1) report.searches = found;
+  }
 }
 
 async function runLatency(options: Options, generator: LoadGenerator, upstream: { process: BenchProcess; origin: string }, gateway: Gateway | string): Promise<void> {
@@ -738,6 +759,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     durationSeconds: options.durationSeconds,
     rounds: options.rounds,
     searchSeconds: options.searchSeconds,
+    searches: options.searches,
     streamRates,
     jitWarmupSeconds: options.jitWarmupSeconds,
     referenceRate,

@@ -1,5 +1,5 @@
 import type { LoadResult } from './protocol';
-import { latencyVerdicts } from './report';
+import { latencyVerdicts, renderLatencySection } from './report';
 import type { LatencyRun, TargetName, TargetReport } from './report';
 import { percentiles } from './rounds';
 
@@ -74,5 +74,38 @@ describe('latencyVerdicts: streaming first byte', () => {
     const rows = firstByteRows(latencyVerdicts(run([upstream, gateway], [100, 1000])));
     expect(rows.map((row) => row.verdict)).toEqual(['n/a', 'MISS']);
     expect(rows[1]!.measured).toBe('1.00 vs 0.80 ms: +0.20 ms (3 errors)');
+  });
+});
+
+describe('held rate over several searches', () => {
+  const outcome = (maxHeld: number, maxHeldIsLowerBound = false) => ({ maxHeld, maxHeldIsLowerBound });
+  const probe = (rate: number, held: boolean, search: number) => ({ rate, held, search, result: stream([held ? 5 : 40]) });
+
+  function searched(name: TargetName, found: number[], probes: ReturnType<typeof probe>[]): TargetReport {
+    const sorted = [...found].sort((a, b) => a - b);
+    return { ...targetWith(name, []), probes, searches: found.map((rate) => outcome(rate)), maxHeld: sorted[Math.floor((sorted.length - 1) / 2)], maxHeldIsLowerBound: false };
+  }
+
+  const floor = searched('floor', [8900, 4150, 6750], [probe(8900, true, 1), probe(4150, true, 2), probe(6200, false, 2), probe(6750, true, 3)]);
+  const gateway = searched('gateway', [3600, 4500, 3200], [probe(3600, true, 1), probe(4500, true, 2), probe(3200, true, 3), probe(3600, false, 3)]);
+
+  it('judges the ratio of the medians and says so', () => {
+    const row = latencyVerdicts({ ...run([floor, gateway], []), searches: 3 }).find((v) => v.goal.startsWith("gateway's highest rate"))!;
+    expect(row.measured).toBe('3600 vs 6750 req/s (medians of 3 and 3 searches): 53.3%');
+    expect(row.verdict).toBe('MISS');
+  });
+
+  it("lists each search's figure and its own probes", () => {
+    const section = renderLatencySection({ ...run([floor, gateway], []), searches: 3 });
+    expect(section).toContain('- floor: 3 searches held 8900, 4150, 6750 req/s; median 6750');
+    expect(section).toContain('  - search 2 (4150): 4150 held (p99 5.10 ms), 6200 missed (p99 40.10 ms)');
+    expect(section).toContain('  - search 3 (3200): 3200 held (p99 5.10 ms), 3600 missed (p99 40.10 ms)');
+    expect(section).toContain('The floor and the gateway are searched 3 times');
+  });
+
+  it('keeps the one-search wording for a target searched once', () => {
+    const once = { ...targetWith('upstream', []), probes: [{ rate: 3000, held: true, result: stream([1]) }], maxHeld: 3000, maxHeldIsLowerBound: true };
+    const section = renderLatencySection({ ...run([once, floor, gateway], []), searches: 3 });
+    expect(section).toContain('- upstream probes: 3000 held (p99 1.10 ms)');
   });
 });

@@ -5,6 +5,7 @@ import type { MemoryAfterCollection } from './inspector';
 import { describeKdamonds, runningKdamonds } from './kernel-monitors';
 import type { Kdamond } from './kernel-monitors';
 import type { RssSample } from './processes';
+import type { HeldRateOutcome } from './held-rate-search';
 import type { LoadResult, Percentiles } from './protocol';
 
 /** The report of a benchmark run: machine facts, tables, the issue's targets, and docs/benchmarks.md. */
@@ -66,6 +67,8 @@ export interface HeldRateProbe {
   rate: number;
   held: boolean;
   result: LoadResult;
+  /** Which of the target's held-rate searches made the probe (1-based; absent: the only one). */
+  search?: number;
 }
 
 export interface TargetReport {
@@ -76,6 +79,8 @@ export interface TargetReport {
   maxHeld: number | undefined;
   /** The search ran out of probes before any rate above maxHeld was missed. */
   maxHeldIsLowerBound?: boolean;
+  /** Each search's outcome, when the target was searched several times (maxHeld is their median). */
+  searches?: HeldRateOutcome[];
   /** The fixed rate after which its higher fixed rates were skipped (p99 far past the limit, or errors). */
   saturatedAt?: number;
   /** The streaming first-byte runs, one per streaming rate. */
@@ -100,6 +105,8 @@ export interface LatencyRun {
   /** Measured rounds at the reference rate, pooled. */
   rounds: number;
   searchSeconds: number;
+  /** Held-rate searches of the floor and the gateway (each one's figure is their median); absent: one. */
+  searches?: number;
   /** Rates of the streaming first-byte runs (each target's `streams`). */
   streamRates: number[];
   /**
@@ -157,6 +164,11 @@ function streamAt(report: TargetReport | undefined, rate: number): LoadResult | 
   return streamRunAt(report, rate)?.result;
 }
 
+/** A held-rate outcome as the tables print it: `none`, `3600`, or `≥ 3600` for a lower bound. */
+function heldText(outcome: { maxHeld: number | undefined; maxHeldIsLowerBound?: boolean }): string {
+  return outcome.maxHeld === undefined ? 'none' : `${outcome.maxHeldIsLowerBound ? '≥ ' : ''}${outcome.maxHeld}`;
+}
+
 /** What a proxy adds over the upstream called directly at the same rate, p50 and p99. */
 function added(run: LatencyRun, name: TargetName, rate: number): { p50: number; p99: number } | undefined {
   const proxy = atRate(target(run, name), rate)?.result;
@@ -207,7 +219,7 @@ export function latencyVerdicts(run: LatencyRun): Verdict[] {
           ? gateway
             ? 'floor held no rate'
             : missing
-          : `${gateway?.maxHeld ?? 'none'} vs ${floor?.maxHeldIsLowerBound ? '≥ ' : ''}${floor?.maxHeld} req/s: ${(heldRatio * 100).toFixed(1)}%` +
+          : `${gateway?.maxHeld ?? 'none'} vs ${floor?.maxHeldIsLowerBound ? '≥ ' : ''}${floor?.maxHeld} req/s${gateway?.searches && floor?.searches ? ` (medians of ${gateway.searches.length} and ${floor.searches.length} searches)` : ''}: ${(heldRatio * 100).toFixed(1)}%` +
             (floor?.maxHeldIsLowerBound || gateway?.maxHeldIsLowerBound ? ' (a search that found no miss gives a lower bound)' : ''),
       verdict: verdict(heldRatio === undefined ? undefined : heldRatio >= 0.7),
     },
@@ -250,7 +262,7 @@ export function renderLatencySection(run: LatencyRun): string {
     '',
     '- Three targets in one run, interleaved per rate: the OpenAI-compatible **upstream** called directly (`bench/gateway/bench-upstream.ts`: fixed reply with `usage`, no added latency), the **floor** proxy (`bench/gateway/floor-proxy.ts`: node:http + undici, parse, forward, read `usage`, reply), and the **gateway**. Each target, the upstream and the load generator run in separate processes.',
     `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate${run.rounds > 1 ? ` (at ${run.referenceRate} req/s, where the targets are judged, in ${run.rounds} rounds of the three targets in turn: each target's requests of all rounds are pooled into one set of percentiles, so that one stall of this shared machine in one target's window does not decide a ratio; each round's own figures are listed below the table)` : ''}; before its first rate each target gets ${run.jitWarmupSeconds} s of unmeasured load at ${run.referenceRate} req/s (${(run.jitWarmupSeconds * run.referenceRate).toLocaleString('en-US')} calls), so that V8 has optimised its hot path: the gateway's wave of TurboFan compilations comes about 10,000 calls after it starts and stalls it for about half a second. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
-    `- Highest rate held: from the fixed rates, step up ×1.5 then bisect (${run.searchSeconds} s per probe; a miss counts once a second probe at that rate misses too; the targets' probes in turn, so their searches share the same minutes of the machine) for the highest rate with p99 < ${run.p99LimitMs} ms and no errors. The generator shares the machine, so the upstream's own figure is partly the generator's limit.`,
+    `- Highest rate held: from the fixed rates, step up ×1.5 then bisect (${run.searchSeconds} s per probe; a miss counts once a second probe at that rate misses too; the targets' probes in turn, so their searches share the same minutes of the machine) for the highest rate with p99 < ${run.p99LimitMs} ms and no errors.${(run.searches ?? 1) > 1 ? ` The floor and the gateway are searched ${run.searches} times, each search from the fixed rates afresh, and each one's figure is the median of its searches: on this shared machine one search's figure moved by 2× between runs of the same code (the floor's 4,150 and 8,900 req/s, docs/benchmarks.md, twenty-fifth session). The upstream, which no target judges, is searched once.` : ''} The generator shares the machine, so the upstream's own figure is partly the generator's limit.`,
     `- CPU per request: utime + stime of the target process from /proc over the measured window (until it is idle again), divided by completed requests. The gateway's embedded Postgres (its child processes) is listed apart.`,
     `- Streaming first byte: \`stream: true\` with \`include_usage\` at ${run.streamRates.join(' and ')} req/s after ${run.jitWarmupSeconds} s of unmeasured streaming at ${run.referenceRate} req/s (JIT warm-up of the streaming path, as above), scheduled send time to the first body byte${run.rounds > 1 ? `, in ${run.rounds} rounds of the targets in turn (${run.durationSeconds} s each, after ${run.warmupSeconds} s of warm-up), each target's rounds pooled; each round's own figures are listed below the table` : ''}.`,
     '- RSS: /proc VmRSS of each target, sampled every second over the whole run.',
@@ -289,7 +301,7 @@ export function renderLatencySection(run: LatencyRun): string {
   const row = (label: string, cell: (report: TargetReport) => string): void => {
     lines.push(`| ${label} | ${present.map((name) => cell(target(run, name)!)).join(' | ')} |`);
   };
-  row(`highest rate with p99 < ${run.p99LimitMs} ms (req/s)`, (r) => (r.maxHeld === undefined ? 'none' : `${r.maxHeldIsLowerBound ? '≥ ' : ''}${r.maxHeld}`));
+  row(`highest rate with p99 < ${run.p99LimitMs} ms (req/s)${(run.searches ?? 1) > 1 ? `, median of ${run.searches} searches (upstream: one)` : ''}`, (r) => heldText(r));
   row(`CPU per request at ${run.referenceRate} req/s (µs)`, (r) => {
     const fixed = atRate(r, run.referenceRate);
     if (!fixed) return '–';
@@ -331,8 +343,18 @@ export function renderLatencySection(run: LatencyRun): string {
   }
   lines.push('');
   for (const name of present) {
-    const probes = target(run, name)!.probes.map((probe) => `${probe.rate} ${probe.held ? 'held' : 'missed'} (p99 ${ms(probe.result.latency.p99)} ms${probe.result.errors ? `, ${probe.result.errors} errors` : ''})`);
-    lines.push(`- ${name} probes: ${probes.length ? probes.join(', ') : 'none beyond the fixed rates'}`);
+    const report = target(run, name)!;
+    const describe = (probes: HeldRateProbe[]): string =>
+      probes.length ? probes.map((probe) => `${probe.rate} ${probe.held ? 'held' : 'missed'} (p99 ${ms(probe.result.latency.p99)} ms${probe.result.errors ? `, ${probe.result.errors} errors` : ''})`).join(', ') : 'none beyond the fixed rates';
+    if (!report.searches) {
+      lines.push(`- ${name} probes: ${describe(report.probes)}`);
+      continue;
+    }
+    const found = report.searches.map((outcome) => heldText(outcome));
+    lines.push(`- ${name}: ${report.searches.length} searches held ${found.join(', ')} req/s; median ${heldText(report)}`);
+    report.searches.forEach((outcome, index) => {
+      lines.push(`  - search ${index + 1} (${heldText(outcome)}): ${describe(report.probes.filter((probe) => probe.search === index + 1))}`);
+    });
   }
   const errorNotes = run.targets.flatMap((report) =>
     [...report.fixed.map((f) => f.result), ...report.streams.map((stream) => stream.result)].flatMap((result) => result.errorSamples.map((sample) => `${report.name}: ${sample}`)),
