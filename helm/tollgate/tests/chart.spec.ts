@@ -155,9 +155,10 @@ describe('sampling', () => {
 
   it('a per-service override wins for that service only', () => {
     const manifests = render([
-      { global: { otel: { samplerArg: 0.25 } }, gateway: { otel: { samplerArg: 0.01 } }, guardrails: { otel: { sampler: 'always_on' } }, recovery: { otel: { samplerArg: 0 } } },
+      // 0.05 is neither the global ratio nor the gateway's default, so only the override gives it.
+      { global: { otel: { samplerArg: 0.25 } }, gateway: { otel: { samplerArg: 0.05 } }, guardrails: { otel: { sampler: 'always_on' } }, recovery: { otel: { samplerArg: 0 } } },
     ]);
-    expect(samplingOf(manifests, 'gateway')).toEqual({ sampler: 'parentbased_traceidratio', arg: '0.01' });
+    expect(samplingOf(manifests, 'gateway')).toEqual({ sampler: 'parentbased_traceidratio', arg: '0.05' });
     // always_on takes no argument, so none is set.
     expect(samplingOf(manifests, 'guardrails')).toEqual({ sampler: 'always_on', arg: undefined });
     // 0 is a value (keep no traces), not "unset".
