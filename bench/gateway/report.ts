@@ -363,7 +363,7 @@ export function renderLatencySection(run: LatencyRun): string {
   for (const note of run.notes) lines.push(`- ${note}`);
   lines.push(
     '',
-    'Reproduce: `npm run bench:gateway` (about 5 minutes; `-- --quick` for a one-minute smoke run, `-- --soak 300` for the memory check, ' +
+    'Reproduce: `npm run bench:gateway` (about 13 minutes on a 2-vCPU machine; `-- --quick` for a one-minute smoke run, `-- --soak 300` for the memory check, ' +
       '`-- --profile` for a CPU profile of the gateway, `-- --otel spans|off` to see what tracing costs, `-- --help` for the rest).',
     '',
   );
