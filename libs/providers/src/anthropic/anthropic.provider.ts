@@ -1,4 +1,4 @@
-import { readServerSentEvents } from '../http/server-sent-events';
+import { ServerSentEventDecoder } from '../http/server-sent-events';
 import { UpstreamHttp } from '../http/upstream-http';
 import { ProviderError } from '../provider';
 import type { ChatProvider, ProviderCallContext, ProviderChatRequest, ProviderChatResponse, ProviderStreamEvent } from '../provider';
@@ -36,25 +36,28 @@ export class AnthropicProvider implements ChatProvider {
     const translator = new AnthropicStreamTranslator(this.options.label, request.model);
     let deltas = 0;
     let finish: ProviderStreamEvent | undefined;
+    const events = new ServerSentEventDecoder();
     try {
-      for await (const message of readServerSentEvents(body)) {
-        // Reading on to the end of the response (which follows message_stop at once) keeps the
-        // connection reusable: leaving the loop early would destroy the body and the socket with it.
-        if (finish) continue;
-        let event: AnthropicStreamEvent;
-        try {
-          event = JSON.parse(message.data) as AnthropicStreamEvent;
-        } catch (error) {
-          throw new ProviderError(`${this.options.label} sent a stream event that is not JSON`, 'server_error', { cause: error });
-        }
-        const translated = translator.next(event);
-        if (translated?.type === 'finish') {
-          finish = translated;
-          continue;
-        }
-        if (translated) {
-          deltas += 1;
-          yield translated;
+      // Reading on to the end of the response (which follows message_stop at once) keeps the
+      // connection reusable: leaving the loop early would destroy the body and the socket with it.
+      for await (const bytes of body) {
+        for (const message of events.feed(bytes)) {
+          if (finish) continue;
+          let event: AnthropicStreamEvent;
+          try {
+            event = JSON.parse(message.data) as AnthropicStreamEvent;
+          } catch (error) {
+            throw new ProviderError(`${this.options.label} sent a stream event that is not JSON`, 'server_error', { cause: error });
+          }
+          const translated = translator.next(event);
+          if (translated?.type === 'finish') {
+            finish = translated;
+            continue;
+          }
+          if (translated) {
+            deltas += 1;
+            yield translated;
+          }
         }
       }
     } catch (error) {

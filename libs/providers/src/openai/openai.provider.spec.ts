@@ -1,5 +1,6 @@
 import { deployment, drain, FakeUpstream, fixture, json, sse } from '../../test/fake-upstream';
 import { createProvider } from '../create-provider';
+import { ProviderError } from '../provider';
 import type { ChatProvider, ProviderChatRequest, ProviderStreamEvent } from '../provider';
 
 const env = { OPENAI_TEST_KEY: 'sk-test-openai-0123456789', AZURE_TEST_KEY: 'azure-test-key-abcdef', VLLM_TEST_KEY: 'vllm-key-42' };
@@ -135,6 +136,15 @@ describe('OpenAI adapter', () => {
       usage: { inputTokens: 2006, outputTokens: 300, cachedReadTokens: 1920, cacheWriteTokens: 0, reasoningTokens: 192 },
       usageSource: 'provider',
     });
+  });
+
+  it('fails a stream whose chunk is not JSON with a server_error, after the deltas before it', async () => {
+    upstream.answer(sse('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Par"}}]}\n\ndata: {"id":"c1","choices":[{\n\ndata: [DONE]\n\n'));
+    const { events, error } = await drain(provider.stream(request, signal()));
+    expect(events).toEqual([{ type: 'delta', content: 'Par' }]);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).errorClass).toBe('server_error');
+    expect((error as Error).message).toContain('sent a stream chunk that is not JSON');
   });
 
   it('streams tool-call deltas in raw, in OpenAI’s chunk shape', async () => {

@@ -1,4 +1,4 @@
-import { readServerSentEvents } from '../http/server-sent-events';
+import { ServerSentEventDecoder } from '../http/server-sent-events';
 import { UpstreamHttp } from '../http/upstream-http';
 import { ProviderError } from '../provider';
 import type {
@@ -81,31 +81,35 @@ export class OpenAiProvider implements ChatProvider {
     let done = false;
     let deltas = 0;
     let text = '';
+    const events = new ServerSentEventDecoder();
     try {
-      for await (const event of readChunks(body, this.dialect.label)) {
-        // Reading on to the end of the response (which follows [DONE] at once) keeps the connection
-        // reusable: leaving the loop early would destroy the body and the socket with it.
-        if (done) continue;
-        if (event === DONE) {
-          done = true;
-          continue;
+      // Reading on to the end of the response (which follows [DONE] at once) keeps the connection
+      // reusable: leaving the loop early would destroy the body and the socket with it.
+      for await (const bytes of body) {
+        for (const message of events.feed(bytes)) {
+          if (done) continue;
+          if (message.data === '[DONE]') {
+            done = true;
+            continue;
+          }
+          const event = parseChunk(message.data, this.dialect.label);
+          if (event.error !== undefined) {
+            throw new ProviderError(`${this.dialect.label} reported an error mid-stream`, 'server_error', { upstreamBody: { error: event.error } });
+          }
+          if (event.id) id = event.id;
+          if (event.model) model = event.model;
+          if (event.usage) usage = event.usage;
+          // Only the first choice: the gateway asks for one (n is not passed through).
+          const choice = event.choices?.find((c) => (c.index ?? 0) === 0);
+          if (!choice) continue;
+          if (choice.finish_reason) finishReason = finishReasonFromOpenAi(choice.finish_reason);
+          const content = choice.delta?.content ?? '';
+          const raw = extraMessageFields(choice.delta);
+          if (!content && !raw) continue;
+          deltas += 1;
+          text += content;
+          yield raw ? { type: 'delta', content, raw } : { type: 'delta', content };
         }
-        if (event.error !== undefined) {
-          throw new ProviderError(`${this.dialect.label} reported an error mid-stream`, 'server_error', { upstreamBody: { error: event.error } });
-        }
-        if (event.id) id = event.id;
-        if (event.model) model = event.model;
-        if (event.usage) usage = event.usage;
-        // Only the first choice: the gateway asks for one (n is not passed through).
-        const choice = event.choices?.find((c) => (c.index ?? 0) === 0);
-        if (!choice) continue;
-        if (choice.finish_reason) finishReason = finishReasonFromOpenAi(choice.finish_reason);
-        const content = choice.delta?.content ?? '';
-        const raw = extraMessageFields(choice.delta);
-        if (!content && !raw) continue;
-        deltas += 1;
-        text += content;
-        yield raw ? { type: 'delta', content, raw } : { type: 'delta', content };
       }
     } catch (error) {
       // A failure after [DONE] loses nothing: the answer is complete.
@@ -178,21 +182,11 @@ export class OpenAiProvider implements ChatProvider {
   }
 }
 
-const DONE = Symbol('[DONE]');
-
-/** The stream's JSON chunks, and DONE for OpenAI's `data: [DONE]` sentinel. */
-async function* readChunks(body: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<OpenAiChatChunk | typeof DONE> {
-  for await (const event of readServerSentEvents(body)) {
-    if (event.data === '[DONE]') {
-      yield DONE;
-      continue;
-    }
-    let chunk: OpenAiChatChunk;
-    try {
-      chunk = JSON.parse(event.data) as OpenAiChatChunk;
-    } catch (error) {
-      throw new ProviderError(`${label} sent a stream chunk that is not JSON`, 'server_error', { cause: error });
-    }
-    yield chunk;
+/** One of the stream's JSON chunks (the data of an SSE event other than `[DONE]`). */
+function parseChunk(data: string, label: string): OpenAiChatChunk {
+  try {
+    return JSON.parse(data) as OpenAiChatChunk;
+  } catch (error) {
+    throw new ProviderError(`${label} sent a stream chunk that is not JSON`, 'server_error', { cause: error });
   }
 }
