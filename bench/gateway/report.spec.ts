@@ -101,11 +101,13 @@ describe('held rate over several searches', () => {
     expect(section).toContain('  - search 2 (4150): 4150 held (p99 5.10 ms), 6200 missed (p99 40.10 ms)');
     expect(section).toContain('  - search 3 (3200): 3200 held (p99 5.10 ms), 3600 missed (p99 40.10 ms)');
     expect(section).toContain('The floor and the gateway are searched 3 times');
+    expect(section).toContain('| highest rate with p99 < 20 ms (req/s), median of 3 searches | 6750 | 3600 |');
   });
 
   it('keeps the one-search wording for a target searched once', () => {
     const once = { ...targetWith('upstream', []), probes: [{ rate: 3000, held: true, result: stream([1]) }], maxHeld: 3000, maxHeldIsLowerBound: true };
     const section = renderLatencySection({ ...run([once, floor, gateway], []), searches: 3 });
     expect(section).toContain('- upstream probes: 3000 held (p99 1.10 ms)');
+    expect(section).toContain('| highest rate with p99 < 20 ms (req/s), median of 3 searches (upstream: one) | ≥ 3000 | 6750 | 3600 |');
   });
 });

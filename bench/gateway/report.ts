@@ -301,7 +301,7 @@ export function renderLatencySection(run: LatencyRun): string {
   const row = (label: string, cell: (report: TargetReport) => string): void => {
     lines.push(`| ${label} | ${present.map((name) => cell(target(run, name)!)).join(' | ')} |`);
   };
-  row(`highest rate with p99 < ${run.p99LimitMs} ms (req/s)${(run.searches ?? 1) > 1 ? `, median of ${run.searches} searches (upstream: one)` : ''}`, (r) => heldText(r));
+  row(`highest rate with p99 < ${run.p99LimitMs} ms (req/s)${(run.searches ?? 1) > 1 ? `, median of ${run.searches} searches${present.includes('upstream') ? ' (upstream: one)' : ''}` : ''}`, (r) => heldText(r));
   row(`CPU per request at ${run.referenceRate} req/s (µs)`, (r) => {
     const fixed = atRate(r, run.referenceRate);
     if (!fixed) return '–';
@@ -344,16 +344,16 @@ export function renderLatencySection(run: LatencyRun): string {
   lines.push('');
   for (const name of present) {
     const report = target(run, name)!;
-    const describe = (probes: HeldRateProbe[]): string =>
+    const listProbes = (probes: HeldRateProbe[]): string =>
       probes.length ? probes.map((probe) => `${probe.rate} ${probe.held ? 'held' : 'missed'} (p99 ${ms(probe.result.latency.p99)} ms${probe.result.errors ? `, ${probe.result.errors} errors` : ''})`).join(', ') : 'none beyond the fixed rates';
     if (!report.searches) {
-      lines.push(`- ${name} probes: ${describe(report.probes)}`);
+      lines.push(`- ${name} probes: ${listProbes(report.probes)}`);
       continue;
     }
     const found = report.searches.map((outcome) => heldText(outcome));
     lines.push(`- ${name}: ${report.searches.length} searches held ${found.join(', ')} req/s; median ${heldText(report)}`);
     report.searches.forEach((outcome, index) => {
-      lines.push(`  - search ${index + 1} (${heldText(outcome)}): ${describe(report.probes.filter((probe) => probe.search === index + 1))}`);
+      lines.push(`  - search ${index + 1} (${heldText(outcome)}): ${listProbes(report.probes.filter((probe) => probe.search === index + 1))}`);
     });
   }
   const errorNotes = run.targets.flatMap((report) =>

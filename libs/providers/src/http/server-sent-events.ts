@@ -18,10 +18,11 @@ export class ServerSentEventDecoder {
   private readonly parser = createParser({ onEvent: (event) => this.completed.push(event), maxBufferSize: 16 * 1024 * 1024 });
   private readonly decoder = new TextDecoder();
 
-  feed(chunk: Uint8Array): EventSourceMessage[] {
+  feed(chunk: Uint8Array): readonly EventSourceMessage[] {
     this.parser.feed(this.decoder.decode(chunk, { stream: true }));
     return this.completed.length === 0 ? NONE : this.completed.splice(0);
   }
 }
 
-const NONE: EventSourceMessage[] = [];
+/** What a chunk that completes no event returns: one frozen array, not a new one per chunk. */
+const NONE: readonly EventSourceMessage[] = Object.freeze([]);
