@@ -609,9 +609,9 @@ function pooledStream(rate: number, rounds: LoadResult[]): StreamRun {
 /**
  * The highest rate each target holds (see HeldRateSearch), the targets' searches run in turn, one
  * probe each per round, so that all of them see the same stretch of this shared machine. The
- * floor and the gateway, whose ratio is judged, are searched `options.searches` times, each search
- * from the fixed rates afresh, and each one's figure is the median (medianOutcome): one search's
- * figure moved by 2× between runs of the same code. The upstream, which no target judges, once.
+ * floor and the gateway, whose ratio is judged, are searched `options.searches` times, each from
+ * the fixed rates afresh, and their figure is the median (see medianOutcome for why); the
+ * upstream, which no target judges, once.
  */
 async function searchHighestHeld(generator: LoadGenerator, targets: Target[], reports: Map<TargetName, TargetReport>, options: Options): Promise<void> {
   const outcomes = new Map<Target, HeldRateOutcome[]>();

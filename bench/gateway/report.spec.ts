@@ -1,3 +1,4 @@
+import { medianOutcome } from './held-rate-search';
 import type { LoadResult } from './protocol';
 import { latencyVerdicts, renderLatencySection } from './report';
 import type { LatencyRun, TargetName, TargetReport } from './report';
@@ -82,8 +83,8 @@ describe('held rate over several searches', () => {
   const probe = (rate: number, held: boolean, search: number) => ({ rate, held, search, result: stream([held ? 5 : 40]) });
 
   function searched(name: TargetName, found: number[], probes: ReturnType<typeof probe>[]): TargetReport {
-    const sorted = [...found].sort((a, b) => a - b);
-    return { ...targetWith(name, []), probes, searches: found.map((rate) => outcome(rate)), maxHeld: sorted[Math.floor((sorted.length - 1) / 2)], maxHeldIsLowerBound: false };
+    const searches = found.map((rate) => outcome(rate));
+    return { ...targetWith(name, []), probes, searches, ...medianOutcome(searches)! };
   }
 
   const floor = searched('floor', [8900, 4150, 6750], [probe(8900, true, 1), probe(4150, true, 2), probe(6200, false, 2), probe(6750, true, 3)]);

@@ -1,6 +1,5 @@
-import { ServerSentEventDecoder } from '../http/server-sent-events';
+import { parseEventJson, ServerSentEventDecoder } from '../http/server-sent-events';
 import { UpstreamHttp } from '../http/upstream-http';
-import { ProviderError } from '../provider';
 import type { ChatProvider, ProviderCallContext, ProviderChatRequest, ProviderChatResponse, ProviderStreamEvent } from '../provider';
 import { ANTHROPIC_VERSION, AnthropicStreamTranslator, fromAnthropicMessage, toAnthropicRequest } from './anthropic-translation';
 import type { AnthropicMessage, AnthropicStreamEvent } from './anthropic-translation';
@@ -43,13 +42,7 @@ export class AnthropicProvider implements ChatProvider {
       for await (const bytes of body) {
         for (const message of events.feed(bytes)) {
           if (finish) continue;
-          let event: AnthropicStreamEvent;
-          try {
-            event = JSON.parse(message.data) as AnthropicStreamEvent;
-          } catch (error) {
-            throw new ProviderError(`${this.options.label} sent a stream event that is not JSON`, 'server_error', { cause: error });
-          }
-          const translated = translator.next(event);
+          const translated = translator.next(parseEventJson<AnthropicStreamEvent>(message.data, this.options.label, 'event'));
           if (translated?.type === 'finish') {
             finish = translated;
             continue;

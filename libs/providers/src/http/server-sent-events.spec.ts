@@ -1,4 +1,5 @@
-import { ServerSentEventDecoder } from './server-sent-events';
+import { ProviderError } from '../provider';
+import { parseEventJson, ServerSentEventDecoder } from './server-sent-events';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -52,5 +53,25 @@ describe('ServerSentEventDecoder', () => {
     const first = decoder.feed(bytes('data: 1\n\n'));
     decoder.feed(bytes('data: 2\n\n'));
     expect(first.map((event) => event.data)).toEqual(['1']);
+  });
+});
+
+describe('parseEventJson', () => {
+  it("parses an event's data", () => {
+    expect(parseEventJson<{ a: number }>('{"a":1}', 'anthropic/eu', 'event')).toEqual({ a: 1 });
+  });
+
+  it("fails data that is not JSON as the upstream's server_error, in the wire format's words", () => {
+    for (const noun of ['chunk', 'event'] as const) {
+      let thrown: unknown;
+      try {
+        parseEventJson('{"a":', 'anthropic/eu', noun);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ProviderError);
+      expect((thrown as ProviderError).errorClass).toBe('server_error');
+      expect((thrown as ProviderError).message).toBe(`anthropic/eu sent a stream ${noun} that is not JSON`);
+    }
   });
 });

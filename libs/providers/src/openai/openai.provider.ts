@@ -1,4 +1,4 @@
-import { ServerSentEventDecoder } from '../http/server-sent-events';
+import { parseEventJson, ServerSentEventDecoder } from '../http/server-sent-events';
 import { UpstreamHttp } from '../http/upstream-http';
 import { ProviderError } from '../provider';
 import type {
@@ -92,7 +92,7 @@ export class OpenAiProvider implements ChatProvider {
             done = true;
             continue;
           }
-          const event = parseChunk(message.data, this.dialect.label);
+          const event = parseEventJson<OpenAiChatChunk>(message.data, this.dialect.label, 'chunk');
           if (event.error !== undefined) {
             throw new ProviderError(`${this.dialect.label} reported an error mid-stream`, 'server_error', { upstreamBody: { error: event.error } });
           }
@@ -179,14 +179,5 @@ export class OpenAiProvider implements ChatProvider {
       usage: { inputTokens: roughPromptTokens(request.messages), outputTokens: roughTokenCount(completion), cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
       usageSource: 'estimated',
     };
-  }
-}
-
-/** One of the stream's JSON chunks (the data of an SSE event other than `[DONE]`). */
-function parseChunk(data: string, label: string): OpenAiChatChunk {
-  try {
-    return JSON.parse(data) as OpenAiChatChunk;
-  } catch (error) {
-    throw new ProviderError(`${label} sent a stream chunk that is not JSON`, 'server_error', { cause: error });
   }
 }
