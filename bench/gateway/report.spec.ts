@@ -96,6 +96,14 @@ describe('held rate over several searches', () => {
     expect(row.verdict).toBe('MISS');
   });
 
+  it("marks a lower bound in the verdict as the table does, the gateway's as well as the floor's", () => {
+    const unbounded = { ...targetWith('gateway', []), probes: [], maxHeld: 5000, maxHeldIsLowerBound: true };
+    const withBound = run([floor, unbounded], []);
+    const row = latencyVerdicts(withBound).find((v) => v.goal.startsWith("gateway's highest rate"))!;
+    expect(row.measured).toBe('≥ 5000 vs 6750 req/s: 74.1% (a search that found no miss gives a lower bound)');
+    expect(renderLatencySection(withBound)).toContain('| ≥ 5000 |');
+  });
+
   it("lists each search's figure and its own probes", () => {
     const section = renderLatencySection({ ...run([floor, gateway], []), searches: 3 });
     expect(section).toContain('- floor: 3 searches held 8900, 4150, 6750 req/s; median 6750');

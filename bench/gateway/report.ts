@@ -219,7 +219,7 @@ export function latencyVerdicts(run: LatencyRun): Verdict[] {
           ? gateway
             ? 'floor held no rate'
             : missing
-          : `${gateway?.maxHeld ?? 'none'} vs ${heldText(floor!)} req/s${gateway?.searches && floor?.searches ? ` (medians of ${gateway.searches.length} and ${floor.searches.length} searches)` : ''}: ${(heldRatio * 100).toFixed(1)}%` +
+          : `${heldText(gateway!)} vs ${heldText(floor!)} req/s${gateway?.searches && floor?.searches ? ` (medians of ${gateway.searches.length} and ${floor.searches.length} searches)` : ''}: ${(heldRatio * 100).toFixed(1)}%` +
             (floor?.maxHeldIsLowerBound || gateway?.maxHeldIsLowerBound ? ' (a search that found no miss gives a lower bound)' : ''),
       verdict: verdict(heldRatio === undefined ? undefined : heldRatio >= 0.7),
     },
