@@ -1,11 +1,14 @@
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
 import { serveForParent } from './forked-server';
+import type { FloorWork } from './floor-work';
 
 // The floor: the least a Node gateway must do (parse the body, forward over a keep-alive pool, read
 // `usage`, reply). What the gateway adds above this is what Tollgate costs. Streams pass through.
 const upstream = new Pool(process.env['BENCH_UPSTREAM_ORIGIN'] ?? 'http://127.0.0.1:1', { keepAliveTimeout: 30_000 });
 const headers = { 'content-type': 'application/json', authorization: 'Bearer bench' };
+// The bench's `work-floor` target: the same proxy, also doing the issue's per-call work (floor-work.ts).
+let work: FloorWork | undefined;
 
 // A JSON answer is gathered by a dispatch() handler, as the gateway does it, not through
 // pool.request()'s body stream, whose calls outlive young-generation collections
@@ -28,21 +31,26 @@ function postForJson(body: string): Promise<{ status: number; text: string }> {
 }
 
 const server = createServer((req, res) => {
+  if (work && req.url === '/_bench/work') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(work.stats()));
+  const startedAt = work && Date.now();
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', async () => {
     try {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { stream?: boolean };
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = JSON.parse(text) as { stream?: boolean };
       if (body.stream === true) {
         const reply = await upstream.request({ method: 'POST', path: '/v1/chat/completions', headers, body: JSON.stringify(body) });
         res.writeHead(reply.statusCode, { 'content-type': 'text/event-stream' });
         for await (const chunk of reply.body) res.write(chunk);
-        return void res.end();
+        res.end();
+        return void work?.record({ startedAt: startedAt!, body, text, status: reply.statusCode });
       }
       const reply = await postForJson(JSON.stringify(body));
-      const completion = JSON.parse(reply.text) as { usage?: { total_tokens?: number } };
+      const completion = JSON.parse(reply.text) as { model?: string; usage?: { total_tokens?: number }; choices?: Array<{ finish_reason?: string }> };
       if (typeof completion.usage?.total_tokens !== 'number') throw new Error('the upstream sent no usage');
       res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(completion));
+      work?.record({ startedAt: startedAt!, body, text, status: reply.status, usage: completion.usage, responseModel: completion.model, finishReason: completion.choices?.[0]?.finish_reason });
     } catch (error) {
       res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: String(error) } }));
     }
@@ -52,4 +60,19 @@ const server = createServer((req, res) => {
 // the generator should not reconnect to one target and not to the other.
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
-serveForParent(server);
+const brokers = process.env['BENCH_FLOOR_WORK_BROKERS'];
+if (brokers) {
+  // Loaded only for the work floor: the plain floor loads no OpenTelemetry or kafkajs.
+  void import('./floor-work.js')
+    .then(({ startFloorWork }) => startFloorWork(brokers.split(',')))
+    .then((started) => {
+      work = started;
+      serveForParent(server);
+    })
+    .catch((error: unknown) => {
+      console.error(`work floor: could not start: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+} else {
+  serveForParent(server);
+}

@@ -24,11 +24,12 @@ import {
   stopAll,
   stopProcess,
 } from './processes';
+import type { FloorWorkStats } from './floor-work';
 import type { BenchProcess } from './processes';
 import type { GeneratorMessage, LoadJob, LoadResult } from './protocol';
 import { collectAndMeasure } from './inspector';
 import type { MemoryAfterCollection } from './inspector';
-import { describeMachine, latencyVerdicts, mb, memoryVerdict, renderLatencySection, renderSoakSection, writeSection } from './report';
+import { describeMachine, latencyVerdicts, mb, memoryVerdict, renderLatencySection, renderSoakSection, workFloorComparisons, writeSection } from './report';
 import type { FixedRateRun, LatencyRun, StreamRun, TargetName, TargetReport } from './report';
 import { poolRounds } from './rounds';
 
@@ -86,7 +87,10 @@ const USAGE = `Usage: npm run bench:gateway -- [options]
                           default: the ratio the Helm chart gives the gateway (gateway.otel.samplerArg,
                           or global.otel.samplerArg where that is null); 1 samples all
   --targets upstream,floor,gateway   which to measure (default all three, which the
-                          issue's targets need; a subset is for diagnosis)
+                          issue's targets need; a subset is for diagnosis). Add work-floor for
+                          the floor that also does the issue's per-call work (an llm.call event on
+                          the gateway's Kafka broker, a span, two metrics: floor-work.ts), a
+                          reference the report compares the gateway with; it is not judged
   --connections <n>       keep-alive connections the generator may open per target (default 512)
   --profile               also write a V8 CPU profile of the gateway (node --cpu-prof, into
                           dist/bench-gateway/profiles/) and print where its time went; the
@@ -182,8 +186,11 @@ function parseOptions(argv: string[]): Options | undefined {
   if (!Number.isFinite(sampling) || sampling < 0 || sampling > 1) throw new Error(`--sampling must be a ratio from 0 to 1, got "${values.sampling}"`);
   const quick = values.quick;
   const targets = values.targets.split(',').map((name) => name.trim());
-  const unknown = targets.filter((name) => !['upstream', 'floor', 'gateway'].includes(name));
-  if (unknown.length > 0 || targets.length === 0) throw new Error(`--targets takes upstream, floor and/or gateway, got "${values.targets}"`);
+  const unknown = targets.filter((name) => !['upstream', 'floor', 'work-floor', 'gateway'].includes(name));
+  if (unknown.length > 0 || targets.length === 0) throw new Error(`--targets takes upstream, floor, work-floor and/or gateway, got "${values.targets}"`);
+  if (targets.includes('work-floor') && (!targets.includes('gateway') || values.gateway === 'all-in-one')) {
+    throw new Error('--targets work-floor needs the gateway service as a target too: it publishes to the same Kafka broker');
+  }
   const rates = (values.rates ?? '200,500,1000,2000').split(',').map((rate) => positive('rates', rate.trim(), 0));
   return {
     quick,
@@ -638,6 +645,32 @@ async function searchHighestHeld(generator: LoadGenerator, targets: Target[], re
   }
 }
 
+/** The floor proxy doing the issue's per-call work too (floor-work.ts), on the gateway's broker and OTLP sink. */
+async function startWorkFloor(upstreamOrigin: string, gateway: Gateway, options: Options): Promise<Target> {
+  if (!gateway.brokers) throw new Error('--targets work-floor needs the gateway service (its Kafka broker)');
+  const workFloor = await forkServer('work floor', 'floor-proxy.js', {
+    BENCH_UPSTREAM_ORIGIN: upstreamOrigin,
+    BENCH_FLOOR_WORK_BROKERS: gateway.brokers.join(','),
+    ...otelEnv(options.otel, options.sampling, gateway.otlpSink),
+  });
+  const problem = (await probeCall(workFloor.origin, {}, false)) ?? (await probeCall(workFloor.origin, {}, true));
+  if (problem) throw new Error(`the work floor does not answer as expected: ${problem}`);
+  return { name: 'work-floor', origin: workFloor.origin, headers: {}, process: workFloor.process, withChildren: false };
+}
+
+/** What the work floor published, once its last batch is answered (or 5 s have passed). */
+async function workFloorNote(workFloor: Target): Promise<string> {
+  const deadline = Date.now() + 5_000;
+  let stats: FloorWorkStats | undefined;
+  for (;;) {
+    stats = (await getJson(`${workFloor.origin}/_bench/work`).catch(() => undefined))?.body as FloorWorkStats | undefined;
+    if (!stats || stats.eventsPending === 0 || Date.now() > deadline) break;
+    await sleep(100);
+  }
+  if (!stats) return 'work floor: its event counts could not be read';
+  return `work floor: ${stats.eventsAcknowledged.toLocaleString('en-US')} llm.call events acknowledged by the broker, ${stats.eventsFailed} failed, ${stats.eventsPending} unanswered at the end`;
+}
+
 async function runLatency(options: Options, generator: LoadGenerator, upstream: { process: BenchProcess; origin: string }, gateway: Gateway | string): Promise<void> {
   const machine = describeMachine(REPO_ROOT);
   const startedAt = new Date();
@@ -656,6 +689,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
     gatewaySkipped = gateway;
     log(`GATEWAY SKIPPED: ${gateway}`);
   } else {
+    if (options.targets.includes('work-floor')) targets.push(await startWorkFloor(upstream.origin, gateway, options));
     targets.push(gateway.target);
     costRows = await eventsFlow(gateway);
   }
@@ -749,6 +783,8 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
   machine.loadAtEnd = loadavg();
   const gatewaySetup = typeof gateway === 'string' ? '' : await describeGateway(gateway, options, costRows);
   notes.push(...(await profileNotes(options, gateway, startedAt)));
+  const workFloor = targets.find((t) => t.name === 'work-floor');
+  if (workFloor) notes.push(await workFloorNote(workFloor));
 
   const run: LatencyRun = {
     command: options.command,
@@ -773,6 +809,7 @@ async function runLatency(options: Options, generator: LoadGenerator, upstream: 
   const section = renderLatencySection(run);
   console.log(`\n${section}`);
   for (const verdict of latencyVerdicts(run)) console.log(`${verdict.verdict.padEnd(4)}  ${verdict.goal}: ${verdict.measured}`);
+  for (const row of workFloorComparisons(run)) console.log(`ref   ${row.comparison}: ${row.measured}`);
   if (options.output) {
     writeSection(options.output, 'gateway', section);
     log(`wrote ${options.output}`);

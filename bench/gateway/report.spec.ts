@@ -1,6 +1,6 @@
 import { medianOutcome } from './held-rate-search';
 import type { LoadResult } from './protocol';
-import { latencyVerdicts, renderLatencySection } from './report';
+import { latencyVerdicts, renderLatencySection, workFloorComparisons } from './report';
 import type { LatencyRun, TargetName, TargetReport } from './report';
 import { percentiles } from './rounds';
 
@@ -118,5 +118,40 @@ describe('held rate over several searches', () => {
     const section = renderLatencySection({ ...run([once, floor, gateway], []), searches: 3 });
     expect(section).toContain('- upstream probes: 3000 held (p99 1.10 ms)');
     expect(section).toContain('| highest rate with p99 < 20 ms (req/s), median of 3 searches (upstream: one) | ≥ 3000 | 6750 | 3600 |');
+  });
+});
+
+describe('workFloorComparisons', () => {
+  function atReference(name: TargetName, latencies: number[], cpuUsPerRequest: number, maxHeld: number): TargetReport {
+    const result = { ...stream(latencies), latency: percentiles(latencies) };
+    return { name, fixed: [{ rate: 1000, result, cpuUsPerRequest }], probes: [], maxHeld, streams: [], rss: [] };
+  }
+  const upstream = atReference('upstream', [1, 1, 1, 2], 50, 12000);
+  const floor = atReference('floor', [1.5, 1.5, 1.5, 3], 150, 8000);
+  const workFloor = atReference('work-floor', [1.6, 1.6, 1.6, 4], 200, 6000);
+  const gateway = atReference('gateway', [1.8, 1.8, 1.8, 6], 300, 4500);
+
+  it('compares the gateway with the work floor, and the work floor with the floor, at the reference rate', () => {
+    expect(workFloorComparisons(run([upstream, floor, workFloor, gateway], [100]))).toEqual([
+      { comparison: "gateway's added p50 over the work floor's (1000 req/s)", measured: '0.80 vs 0.60 ms: +0.20 ms' },
+      { comparison: "gateway's added p99 / the work floor's (1000 req/s)", measured: '4.00 vs 2.00 ms: 2.00×' },
+      { comparison: "work floor's added p99 / the floor's (1000 req/s)", measured: '2.00 vs 1.00 ms: 2.00×' },
+      { comparison: "gateway's highest rate with p99 < 20 ms / the work floor's", measured: '4500 vs 6000 req/s: 75.0%' },
+      { comparison: "work floor's highest rate with p99 < 20 ms / the floor's", measured: '6000 vs 8000 req/s: 75.0%' },
+      { comparison: 'CPU per request at 1000 req/s, gateway / work floor', measured: '300 vs 200 µs: 1.50×' },
+      { comparison: 'CPU per request at 1000 req/s, work floor / floor', measured: '200 vs 150 µs: 1.33×' },
+    ]);
+  });
+
+  it('is empty without a work floor, and the section says nothing of one then', () => {
+    const without = run([upstream, floor, gateway], [100]);
+    expect(workFloorComparisons(without)).toEqual([]);
+    expect(renderLatencySection(without)).not.toContain('work floor');
+    expect(renderLatencySection(run([upstream, floor, workFloor, gateway], [100]))).toContain('### Against the work floor');
+  });
+
+  it('leaves the issue verdicts to the floor: a work floor changes none of them', () => {
+    const verdicts = (targets: TargetReport[]): string[] => latencyVerdicts(run(targets, [100])).map((v) => `${v.goal}: ${v.measured} ${v.verdict}`);
+    expect(verdicts([upstream, floor, workFloor, gateway])).toEqual(verdicts([upstream, floor, gateway]));
   });
 });

@@ -50,7 +50,7 @@ export function describeMachine(repoRoot: string): Machine {
   };
 }
 
-export type TargetName = 'upstream' | 'floor' | 'gateway';
+export type TargetName = 'upstream' | 'floor' | 'work-floor' | 'gateway';
 
 export interface FixedRateRun {
   rate: number;
@@ -242,8 +242,42 @@ export function latencyVerdicts(run: LatencyRun): Verdict[] {
   ];
 }
 
+/**
+ * The gateway against the work floor (floor-work.ts: the floor plus the issue's per-call event,
+ * span and metrics), and the work floor against the floor: a reference for the team's option 1
+ * in docs/gateway-performance.md, not one of the issue's targets. Empty without a work floor.
+ */
+export function workFloorComparisons(run: LatencyRun): Array<{ comparison: string; measured: string }> {
+  const rate = run.referenceRate;
+  const work = target(run, 'work-floor');
+  if (!work) return [];
+  const floor = target(run, 'floor');
+  const gateway = target(run, 'gateway');
+  const rows: Array<{ comparison: string; measured: string }> = [];
+  const workAdded = added(run, 'work-floor', rate);
+  const gatewayAdded = added(run, 'gateway', rate);
+  const floorAdded = added(run, 'floor', rate);
+  const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : 'no ratio: the second adds nothing');
+  if (gatewayAdded && workAdded) {
+    rows.push({ comparison: `gateway's added p50 over the work floor's (${rate} req/s)`, measured: `${ms(gatewayAdded.p50)} vs ${ms(workAdded.p50)} ms: +${ms(gatewayAdded.p50 - workAdded.p50)} ms` });
+    rows.push({ comparison: `gateway's added p99 / the work floor's (${rate} req/s)`, measured: `${ms(gatewayAdded.p99)} vs ${ms(workAdded.p99)} ms: ${ratio(gatewayAdded.p99, workAdded.p99)}` });
+  }
+  if (workAdded && floorAdded) rows.push({ comparison: `work floor's added p99 / the floor's (${rate} req/s)`, measured: `${ms(workAdded.p99)} vs ${ms(floorAdded.p99)} ms: ${ratio(workAdded.p99, floorAdded.p99)}` });
+  const heldRow = (label: string, a: TargetReport | undefined, b: TargetReport | undefined): void => {
+    if (a?.maxHeld === undefined || !b?.maxHeld) return;
+    rows.push({ comparison: label, measured: `${heldText(a)} vs ${heldText(b)} req/s: ${((a.maxHeld / b.maxHeld) * 100).toFixed(1)}%` });
+  };
+  heldRow(`gateway's highest rate with p99 < ${run.p99LimitMs} ms / the work floor's`, gateway, work);
+  heldRow(`work floor's highest rate with p99 < ${run.p99LimitMs} ms / the floor's`, work, floor);
+  const cpu = (report: TargetReport | undefined): number | undefined => atRate(report, rate)?.cpuUsPerRequest;
+  const [floorCpu, workCpu, gatewayCpu] = [cpu(floor), cpu(work), cpu(gateway)];
+  if (workCpu !== undefined && gatewayCpu !== undefined) rows.push({ comparison: `CPU per request at ${rate} req/s, gateway / work floor`, measured: `${us(gatewayCpu)} vs ${us(workCpu)} µs: ${ratio(gatewayCpu, workCpu)}` });
+  if (workCpu !== undefined && floorCpu !== undefined) rows.push({ comparison: `CPU per request at ${rate} req/s, work floor / floor`, measured: `${us(workCpu)} vs ${us(floorCpu)} µs: ${ratio(workCpu, floorCpu)}` });
+  return rows;
+}
+
 export function renderLatencySection(run: LatencyRun): string {
-  const names: TargetName[] = ['upstream', 'floor', 'gateway'];
+  const names: TargetName[] = ['upstream', 'floor', 'work-floor', 'gateway'];
   const present = names.filter((name) => target(run, name));
   const { machine } = run;
   const lines: string[] = [];
@@ -260,7 +294,7 @@ export function renderLatencySection(run: LatencyRun): string {
     '',
     'How it is measured:',
     '',
-    '- Three targets in one run, interleaved per rate: the OpenAI-compatible **upstream** called directly (`bench/gateway/bench-upstream.ts`: fixed reply with `usage`, no added latency), the **floor** proxy (`bench/gateway/floor-proxy.ts`: node:http + undici, parse, forward, read `usage`, reply), and the **gateway**. Each target, the upstream and the load generator run in separate processes.',
+    `- ${present.includes('work-floor') ? 'Four' : 'Three'} targets in one run, interleaved per rate: the OpenAI-compatible **upstream** called directly (\`bench/gateway/bench-upstream.ts\`: fixed reply with \`usage\`, no added latency), the **floor** proxy (\`bench/gateway/floor-proxy.ts\`: node:http + undici, parse, forward, read \`usage\`, reply), ${present.includes('work-floor') ? 'the **work floor** (the floor proxy also doing the per-call event, span and metrics: below), ' : ''}and the **gateway**. Each target, the upstream and the load generator run in separate processes.`,
     `- Open loop (\`bench/gateway/load-generator.ts\`): requests leave at a fixed rate whatever the target does; latency counts from each request's *scheduled* send time to its last byte (no coordinated omission), after ${run.warmupSeconds} s of warm-up, over ${run.durationSeconds} s per rate${run.rounds > 1 ? ` (at ${run.referenceRate} req/s, where the targets are judged, in ${run.rounds} rounds of the three targets in turn: each target's requests of all rounds are pooled into one set of percentiles, so that one stall of this shared machine in one target's window does not decide a ratio; each round's own figures are listed below the table)` : ''}; before its first rate each target gets ${run.jitWarmupSeconds} s of unmeasured load at ${run.referenceRate} req/s (${(run.jitWarmupSeconds * run.referenceRate).toLocaleString('en-US')} calls), so that V8 has optimised its hot path: the gateway's wave of TurboFan compilations comes about 10,000 calls after it starts and stalls it for about half a second. "Adds" is the target's percentile minus the upstream's at the same rate; the generator's own dispatch lag (Node timers, about 1 ms granularity; see its health table) is in every figure, the upstream's included, so it largely cancels there.`,
     `- Highest rate held: from the fixed rates, step up ×1.5 then bisect (${run.searchSeconds} s per probe; a miss counts once a second probe at that rate misses too; the targets' probes in turn, so their searches share the same minutes of the machine) for the highest rate with p99 < ${run.p99LimitMs} ms and no errors.${(run.searches ?? 1) > 1 ? ` The floor and the gateway are searched ${run.searches} times, each search from the fixed rates afresh, and each one's figure is the median of its searches: on this shared machine one search's figure moved by 2× between runs of the same code (the floor's 4,150 and 8,900 req/s, docs/benchmarks.md, twenty-fifth session). The upstream, which no target judges, is searched once.` : ''} The generator shares the machine, so the upstream's own figure is partly the generator's limit.`,
     `- CPU per request: utime + stime of the target process from /proc over the measured window (until it is idle again), divided by completed requests. The gateway's embedded Postgres (its child processes) is listed apart.`,
@@ -332,6 +366,19 @@ export function renderLatencySection(run: LatencyRun): string {
   lines.push('| target | measured | verdict |', '|---|---|---|');
   for (const verdict of latencyVerdicts(run)) lines.push(`| ${verdict.goal} | ${verdict.measured} | **${verdict.verdict}** |`);
   lines.push('');
+  const comparisons = workFloorComparisons(run);
+  if (comparisons.length > 0) {
+    lines.push(
+      '### Against the work floor (a reference, not one of the issue\'s targets)',
+      '',
+      'The work floor is the floor proxy doing the per-call work the issue requires as well: an `llm.call` event on the same Kafka broker (Tollgate\'s kafkajs set-up, gathered for 100 ms), a `chat` span at the same sampling and OTLP export, and the two GenAI metrics (`bench/gateway/floor-work.ts`). Measured because docs/gateway-performance.md lists judging the gateway against such a floor as one of the team\'s options.',
+      '',
+      '| comparison | measured |',
+      '|---|---|',
+    );
+    for (const row of comparisons) lines.push(`| ${row.comparison} | ${row.measured} |`);
+    lines.push('');
+  }
 
   lines.push('### Load generator health and held-rate search', '');
   lines.push('| target | worst send lag p99 (ms) | max in flight | requests queued for a connection | connections opened while measuring | generator CPU (max, share of a core) |', '|---|---|---|---|---|---|');

@@ -14,3 +14,4 @@ export type { BrokerMessage, BrokerSubscription, MessageSink, SubscribeOptions }
 export { IN_PROCESS_TRANSPORT } from './in-process/in-process.server';
 export { deliver, retryDelayMs, buildDeadLetter } from './deliver';
 export type { InboundMessage, DeliveryOutcome } from './deliver';
+export { kafkaClientConfig, kafkaProducerOptions } from './kafka/kafka.config';

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { metrics, SpanKind, trace, type Histogram, type Tracer } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { KafkaConfig, Message, Producer, ProducerConfig } from 'kafkajs';
+import { ulid } from 'ulid';
+
+/**
+ * The work the issue requires of every call, done the least way (docs/gateway-performance.md, the
+ * team's option 1): one `llm.call` event on Kafka and one `chat {model}` span with the GenAI
+ * attributes, plus the issue's two metrics. The floor proxy does it when BENCH_FLOOR_WORK is set:
+ * that is the bench's `work-floor` target, a reference the report compares the gateway with
+ * besides the issue's floor. It is not one of the issue's targets.
+ *
+ * Done as cheaply as Tollgate knows how, so that what the gateway spends above it is the
+ * gateway's own overhead, not the price of the work:
+ * - the event goes through Tollgate's kafkajs set-up (libs/messaging's kafkaClientConfig: its
+ *   one-pass Produce encoding, its partition grouping, its encoder) with the gateway's producer
+ *   settings (idempotent, acks=all), gathered for 100 ms (the gateway's linger) and sent in one
+ *   sendBatch;
+ * - the span comes from the OpenTelemetry SDK configured by the same OTEL_* variables as the
+ *   gateway's (sampler, OTLP/HTTP protobuf exporter, batches of 64 spans or 1 s), with no
+ *   instrumentations and no context propagation;
+ * - the metrics are two histograms read by a Prometheus exporter that is never scraped, as in the
+ *   bench's gateway.
+ *
+ * Not done here, though the gateway does them: auth, validation, routing, budgets, retries and
+ * breakers, and the attributes that come from them (the event says what the floor knows).
+ */
+export interface CallFacts {
+  startedAt: number;
+  /** The request body as parsed. */
+  body: { model?: unknown; stream?: unknown; messages?: unknown };
+  /** The request body's text, for the prompt fingerprint. */
+  text: string;
+  status: number;
+  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+  responseModel?: string;
+  finishReason?: string;
+}
+
+export interface FloorWorkStats {
+  /** Events the broker acknowledged. */
+  eventsAcknowledged: number;
+  eventsFailed: number;
+  /** Events recorded and not yet sent or answered. */
+  eventsPending: number;
+}
+
+export interface FloorWork {
+  record(call: CallFacts): void;
+  stats(): FloorWorkStats;
+  /** Sends what is gathered, ends the span export and disconnects (tests; the bench kills the process). */
+  close(): Promise<void>;
+}
+
+/** libs/messaging's kafka.config, which installs Tollgate's kafkajs fixes when first asked for a client config. */
+export interface KafkaConfigModule {
+  kafkaClientConfig(transport: { clientId: string; brokers: string[] }): KafkaConfig;
+  kafkaProducerOptions(transport: { clientId: string; brokers: string[] }): { producer?: object };
+}
+
+/** The built module, beside the bench's own in dist/. */
+const loadBuiltKafkaConfig = async (): Promise<KafkaConfigModule> =>
+  (await import(pathToFileURL(join(__dirname, '..', 'libs', 'messaging', 'src', 'kafka', 'kafka.config.js')).href)) as KafkaConfigModule;
+
+const LINGER_MS = 100;
+const TOPIC = 'tollgate.llm.call.v1';
+const TENANT = 'bench-work-floor';
+
+export async function startFloorWork(brokers: string[], kafkaConfig: () => Promise<KafkaConfigModule> = loadBuiltKafkaConfig): Promise<FloorWork> {
+  // OTEL_* come from the bench, as for the gateway; the gateway's span batch defaults (64 / 1 s).
+  process.env['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'] ??= '64';
+  process.env['OTEL_BSP_SCHEDULE_DELAY'] ??= '1000';
+  const sdk = new NodeSDK({ serviceName: 'bench-work-floor', instrumentations: [], metricReaders: [new PrometheusExporter({ preventServerStart: true })] });
+  sdk.start();
+  const tracer: Tracer = trace.getTracer('bench-work-floor');
+  const meter = metrics.getMeter('bench-work-floor');
+  const duration: Histogram = meter.createHistogram('gen_ai.client.operation.duration', { unit: 's' });
+  const tokens: Histogram = meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}' });
+
+  // Tollgate's kafkajs fixes are installed by kafkaClientConfig before kafkajs loads its modules.
+  const config = await kafkaConfig();
+  const transport = { clientId: 'bench-work-floor', brokers };
+  const { Kafka, logLevel } = await import('kafkajs');
+  const producer: Producer = new Kafka({ ...config.kafkaClientConfig(transport), logLevel: logLevel.NOTHING }).producer(config.kafkaProducerOptions(transport).producer as ProducerConfig);
+  await producer.connect();
+
+  let pending: Message[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let sending = false;
+  let calls = 0;
+  const counts = { acknowledged: 0, failed: 0, inFlight: 0 };
+  const flush = (): void => {
+    timer = undefined;
+    if (sending) return void (timer = setTimeout(flush, LINGER_MS));
+    const messages = pending;
+    pending = [];
+    sending = true;
+    counts.inFlight = messages.length;
+    producer
+      .sendBatch({ acks: -1, topicMessages: [{ topic: TOPIC, messages }] })
+      .then(() => void (counts.acknowledged += messages.length))
+      .catch((error: unknown) => {
+        counts.failed += messages.length;
+        console.error(`work floor: ${messages.length} events not sent: ${String(error)}`);
+      })
+      .finally(() => {
+        sending = false;
+        counts.inFlight = 0;
+      });
+  };
+
+  const durationAttributes = Object.freeze({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' });
+  const inputAttributes = Object.freeze({ ...durationAttributes, 'gen_ai.token.type': 'input' });
+  const outputAttributes = Object.freeze({ ...durationAttributes, 'gen_ai.token.type': 'output' });
+
+  return {
+    async close(): Promise<void> {
+      clearTimeout(timer);
+      timer = undefined;
+      const deadline = Date.now() + 10_000;
+      while (sending && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      if (pending.length > 0) {
+        const messages = pending;
+        pending = [];
+        await producer.sendBatch({ acks: -1, topicMessages: [{ topic: TOPIC, messages }] });
+        counts.acknowledged += messages.length;
+      }
+      await producer.disconnect();
+      await sdk.shutdown();
+    },
+    stats: () => ({ eventsAcknowledged: counts.acknowledged, eventsFailed: counts.failed, eventsPending: pending.length + counts.inFlight }),
+    record(call: CallFacts): void {
+      const endedAt = Date.now();
+      const model = typeof call.body.model === 'string' ? call.body.model : 'unknown';
+      const input = call.usage?.prompt_tokens ?? 0;
+      const output = call.usage?.completion_tokens ?? 0;
+      const span = tracer.startSpan(`chat ${model}`, {
+        kind: SpanKind.CLIENT,
+        startTime: call.startedAt,
+        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': model },
+      });
+      if (span.isRecording()) {
+        span.setAttributes({
+          'gen_ai.response.model': call.responseModel ?? model,
+          'gen_ai.usage.input_tokens': input,
+          'gen_ai.usage.output_tokens': output,
+          'gen_ai.response.finish_reasons': [call.finishReason ?? 'stop'],
+        });
+      }
+      span.end(endedAt);
+      duration.record((endedAt - call.startedAt) / 1000, durationAttributes);
+      tokens.record(input, inputAttributes);
+      tokens.record(output, outputAttributes);
+
+      const messages = Array.isArray(call.body.messages) ? (call.body.messages as unknown[]) : [];
+      const event = {
+        id: ulid(endedAt),
+        occurredAt: new Date(endedAt).toISOString(),
+        tenantId: TENANT,
+        type: 'llm.call',
+        version: 1,
+        callId: ulid(endedAt),
+        requestId: `bench-${++calls}`,
+        apiKeyId: 'bench-key',
+        userId: null,
+        endUser: null,
+        attribution: { agentId: 'bench', workflowId: null, nodeId: null, sessionId: null },
+        plan: 'pro',
+        region: 'global',
+        operation: 'chat',
+        requestedModel: model,
+        stream: call.body.stream === true,
+        route: { provider: 'openai-compatible', model, deployment: 'bench-upstream', region: 'global', rule: null, reason: 'the only deployment', policyVersion: null, candidates: ['bench-upstream'] },
+        attempts: [{ provider: 'openai-compatible', model, deployment: 'bench-upstream', status: call.status, latencyMs: endedAt - call.startedAt, errorClass: null }],
+        usage: { inputTokens: input, outputTokens: output, cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, totalTokens: input + output, source: 'provider' },
+        providerCostUsd: null,
+        responseModel: call.responseModel ?? null,
+        finishReasons: [call.finishReason ?? 'stop'],
+        startedAt: new Date(call.startedAt).toISOString(),
+        latencyMs: endedAt - call.startedAt,
+        timeToFirstTokenMs: null,
+        outcome: call.status < 400 ? 'ok' : 'failed',
+        error: null,
+        guardrails: [],
+        privacyMode: 'metadata',
+        promptFingerprint: createHash('sha256').update(call.text).digest('hex'),
+        promptStats: { messageCount: messages.length, characters: call.text.length },
+        content: null,
+        traceId: span.spanContext().traceId,
+      };
+      pending.push({ key: TENANT, value: JSON.stringify(event) });
+      timer ??= setTimeout(flush, LINGER_MS);
+    },
+  };
+}
