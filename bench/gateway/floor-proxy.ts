@@ -63,8 +63,9 @@ server.headersTimeout = 66_000;
 const brokers = process.env['BENCH_FLOOR_WORK_BROKERS'];
 if (brokers) {
   // Loaded only for the work floor: the plain floor loads no OpenTelemetry or kafkajs.
-  void import('./floor-work.js')
-    .then(({ startFloorWork }) => startFloorWork(brokers.split(',')))
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only here; see floor-work.ts on require
+  (require('./floor-work') as typeof import('./floor-work'))
+    .startFloorWork(brokers.split(','))
     .then((started) => {
       work = started;
       serveForParent(server);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { LlmCallV1Schema, TOPICS } from '@tollgate/contracts';
+import { LlmCallV1Schema, newUlid, TOPICS } from '@tollgate/contracts';
+import { memoizeFrozenAttributeHashes } from '@tollgate/telemetry';
 import { expectEventually, KafkaTestBroker, OtlpHttpReceiver } from '@tollgate/testing';
 import { startFloorWork } from './floor-work';
 import type { FloorWork } from './floor-work';
@@ -32,7 +33,7 @@ describe('startFloorWork', () => {
   });
 
   it('publishes one valid llm.call event per call, with the answer\'s usage, and exports its span', async () => {
-    work = await startFloorWork([`127.0.0.1:${broker.port}`], async () => import('@tollgate/messaging'));
+    work = await startFloorWork([`127.0.0.1:${broker.port}`], async () => ({ ...(await import('@tollgate/messaging')), newUlid, memoizeFrozenAttributeHashes }));
     const text = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'hi' }] });
     const body = JSON.parse(text) as { model: string; messages: unknown[] };
     const startedAt = Date.now() - 5;

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { metrics, SpanKind, trace, type Histogram, type Tracer } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { KafkaConfig, Message, Producer, ProducerConfig } from 'kafkajs';
-import { ulid } from 'ulid';
 
 /**
  * The work the issue requires of every call, done the least way (docs/gateway-performance.md, the
@@ -23,8 +21,10 @@ import { ulid } from 'ulid';
  * - the span comes from the OpenTelemetry SDK configured by the same OTEL_* variables as the
  *   gateway's (sampler, OTLP/HTTP protobuf exporter, batches of 64 spans or 1 s), with no
  *   instrumentations and no context propagation;
- * - the metrics are two histograms read by a Prometheus exporter that is never scraped, as in the
- *   bench's gateway.
+ * - the metrics are two histograms with frozen attribute sets whose hashes are kept (libs/telemetry's
+ *   memoizeFrozenAttributeHashes), read by a Prometheus exporter that is never scraped, as in the
+ *   bench's gateway;
+ * - the event's ids are libs/contracts' ULIDs, and its prompt fingerprint a SHA-256 of the body.
  *
  * Not done here, though the gateway does them: auth, validation, routing, budgets, retries and
  * breakers, and the attributes that come from them (the event says what the floor knows).
@@ -56,24 +56,48 @@ export interface FloorWork {
   close(): Promise<void>;
 }
 
-/** libs/messaging's kafka.config, which installs Tollgate's kafkajs fixes when first asked for a client config. */
-export interface KafkaConfigModule {
+/** What the work floor takes from Tollgate's libraries. */
+export interface FloorWorkLibs {
+  /** libs/messaging's kafka.config, which installs Tollgate's kafkajs fixes when first asked for a client config. */
   kafkaClientConfig(transport: { clientId: string; brokers: string[] }): KafkaConfig;
   kafkaProducerOptions(transport: { clientId: string; brokers: string[] }): { producer?: object };
+  /**
+   * libs/contracts' ULID, as the gateway's events use. The `ulid` package draws each character's
+   * randomness with its own crypto.getRandomValues call: 67 µs per work-floor call for two ULIDs
+   * in a window profile at 1,500 req/s (docs/benchmarks.md, twenty-eighth session).
+   */
+  newUlid(seedTime?: number): string;
+  /** libs/telemetry's: the SDK hashes a frozen attribute set once, not on every metric point, as in the gateway. */
+  memoizeFrozenAttributeHashes(): boolean;
 }
 
-/** The built module, beside the bench's own in dist/. */
-const loadBuiltKafkaConfig = async (): Promise<KafkaConfigModule> =>
-  (await import(pathToFileURL(join(__dirname, '..', 'libs', 'messaging', 'src', 'kafka', 'kafka.config.js')).href)) as KafkaConfigModule;
+/**
+ * The built modules, beside the bench's own in dist/: the modules themselves, not the libraries'
+ * indexes, which also load Nest and zod.
+ */
+async function loadBuiltLibs(): Promise<FloorWorkLibs> {
+  const built = (...path: string[]): string => join(__dirname, '..', 'libs', ...path);
+  // require, not import(): Tollgate's kafkajs fixes go into the CommonJS require cache, which a
+  // module loaded through import() did not reach (the work floor ran kafkajs' own partition
+  // grouping that way).
+  /* eslint-disable @typescript-eslint/no-require-imports -- built library modules by path */
+  const kafka = require(built('messaging', 'src', 'kafka', 'kafka.config.js')) as Pick<FloorWorkLibs, 'kafkaClientConfig' | 'kafkaProducerOptions'>;
+  const ids = require(built('contracts', 'src', 'ids.js')) as Pick<FloorWorkLibs, 'newUlid'>;
+  const attributeSets = require(built('telemetry', 'src', 'attribute-sets.js')) as Pick<FloorWorkLibs, 'memoizeFrozenAttributeHashes'>;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return Promise.resolve({ kafkaClientConfig: kafka.kafkaClientConfig, kafkaProducerOptions: kafka.kafkaProducerOptions, newUlid: ids.newUlid, memoizeFrozenAttributeHashes: attributeSets.memoizeFrozenAttributeHashes });
+}
 
 const LINGER_MS = 100;
 const TOPIC = 'tollgate.llm.call.v1';
 const TENANT = 'bench-work-floor';
 
-export async function startFloorWork(brokers: string[], kafkaConfig: () => Promise<KafkaConfigModule> = loadBuiltKafkaConfig): Promise<FloorWork> {
+export async function startFloorWork(brokers: string[], loadLibs: () => Promise<FloorWorkLibs> = loadBuiltLibs): Promise<FloorWork> {
   // OTEL_* come from the bench, as for the gateway; the gateway's span batch defaults (64 / 1 s).
   process.env['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'] ??= '64';
   process.env['OTEL_BSP_SCHEDULE_DELAY'] ??= '1000';
+  const libs = await loadLibs();
+  libs.memoizeFrozenAttributeHashes();
   const sdk = new NodeSDK({ serviceName: 'bench-work-floor', instrumentations: [], metricReaders: [new PrometheusExporter({ preventServerStart: true })] });
   sdk.start();
   const tracer: Tracer = trace.getTracer('bench-work-floor');
@@ -82,10 +106,10 @@ export async function startFloorWork(brokers: string[], kafkaConfig: () => Promi
   const tokens: Histogram = meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}' });
 
   // Tollgate's kafkajs fixes are installed by kafkaClientConfig before kafkajs loads its modules.
-  const config = await kafkaConfig();
   const transport = { clientId: 'bench-work-floor', brokers };
-  const { Kafka, logLevel } = await import('kafkajs');
-  const producer: Producer = new Kafka({ ...config.kafkaClientConfig(transport), logLevel: logLevel.NOTHING }).producer(config.kafkaProducerOptions(transport).producer as ProducerConfig);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- after kafkaClientConfig has installed the fixes (see loadBuiltLibs)
+  const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
+  const producer: Producer = new Kafka({ ...libs.kafkaClientConfig(transport), logLevel: logLevel.NOTHING }).producer(libs.kafkaProducerOptions(transport).producer as ProducerConfig);
   await producer.connect();
 
   let pending: Message[] = [];
@@ -158,12 +182,12 @@ export async function startFloorWork(brokers: string[], kafkaConfig: () => Promi
 
       const messages = Array.isArray(call.body.messages) ? (call.body.messages as unknown[]) : [];
       const event = {
-        id: ulid(endedAt),
+        id: libs.newUlid(endedAt),
         occurredAt: new Date(endedAt).toISOString(),
         tenantId: TENANT,
         type: 'llm.call',
         version: 1,
-        callId: ulid(endedAt),
+        callId: libs.newUlid(endedAt),
         requestId: `bench-${++calls}`,
         apiKeyId: 'bench-key',
         userId: null,
