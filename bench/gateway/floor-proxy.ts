@@ -64,8 +64,9 @@ const brokers = process.env['BENCH_FLOOR_WORK_BROKERS'];
 if (brokers) {
   // Loaded only for the work floor: the plain floor loads no OpenTelemetry or kafkajs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only here; see floor-work.ts on require
-  (require('./floor-work') as typeof import('./floor-work'))
-    .startFloorWork(brokers.split(','))
+  const { floorWorkParts, startFloorWork } = require('./floor-work') as typeof import('./floor-work');
+  void Promise.resolve()
+    .then(() => startFloorWork(brokers.split(','), undefined, floorWorkParts(process.env['BENCH_FLOOR_WORK_PARTS'])))
     .then((started) => {
       work = started;
       serveForParent(server);

@@ -42,6 +42,7 @@ export interface CallFacts {
 }
 
 export interface FloorWorkStats {
+  parts: FloorWorkPart[];
   /** Events the broker acknowledged. */
   eventsAcknowledged: number;
   eventsFailed: number;
@@ -92,14 +93,33 @@ const LINGER_MS = 100;
 const TOPIC = 'tollgate.llm.call.v1';
 const TENANT = 'bench-work-floor';
 
-export async function startFloorWork(brokers: string[], loadLibs: () => Promise<FloorWorkLibs> = loadBuiltLibs): Promise<FloorWork> {
+/** The parts of the work: the `llm.call` event, and the span with the metrics. */
+export type FloorWorkPart = 'event' | 'telemetry';
+export const FLOOR_WORK_PARTS: readonly FloorWorkPart[] = ['event', 'telemetry'];
+
+/**
+ * BENCH_FLOOR_WORK_PARTS="event" or "telemetry": the work floor does only that part (diagnosis:
+ * which part costs what); unset, both.
+ */
+export function floorWorkParts(value: string | undefined): FloorWorkPart[] {
+  if (value === undefined || value.trim() === '') return [...FLOOR_WORK_PARTS];
+  const parts = value.split(',').map((part) => part.trim());
+  const unknown = parts.filter((part) => !(FLOOR_WORK_PARTS as readonly string[]).includes(part));
+  if (unknown.length > 0) throw new Error(`BENCH_FLOOR_WORK_PARTS takes ${FLOOR_WORK_PARTS.join(' and/or ')}, got "${value}"`);
+  return FLOOR_WORK_PARTS.filter((part) => parts.includes(part));
+}
+
+export async function startFloorWork(brokers: string[], loadLibs: () => Promise<FloorWorkLibs> = loadBuiltLibs, parts: readonly FloorWorkPart[] = FLOOR_WORK_PARTS): Promise<FloorWork> {
+  const withEvent = parts.includes('event');
+  const withTelemetry = parts.includes('telemetry');
   // OTEL_* come from the bench, as for the gateway; the gateway's span batch defaults (64 / 1 s).
   process.env['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'] ??= '64';
   process.env['OTEL_BSP_SCHEDULE_DELAY'] ??= '1000';
   const libs = await loadLibs();
   libs.memoizeFrozenAttributeHashes();
-  const sdk = new NodeSDK({ serviceName: 'bench-work-floor', instrumentations: [], metricReaders: [new PrometheusExporter({ preventServerStart: true })] });
-  sdk.start();
+  // Without telemetry no SDK is started: the tracer and meter below are the API's no-ops, unused.
+  const sdk = withTelemetry ? new NodeSDK({ serviceName: 'bench-work-floor', instrumentations: [], metricReaders: [new PrometheusExporter({ preventServerStart: true })] }) : undefined;
+  sdk?.start();
   const tracer: Tracer = trace.getTracer('bench-work-floor');
   const meter = metrics.getMeter('bench-work-floor');
   const duration: Histogram = meter.createHistogram('gen_ai.client.operation.duration', { unit: 's' });
@@ -154,31 +174,36 @@ export async function startFloorWork(brokers: string[], loadLibs: () => Promise<
         counts.acknowledged += messages.length;
       }
       await producer.disconnect();
-      await sdk.shutdown();
+      await sdk?.shutdown();
     },
-    stats: () => ({ eventsAcknowledged: counts.acknowledged, eventsFailed: counts.failed, eventsPending: pending.length + counts.inFlight }),
+    stats: () => ({ parts: [...parts], eventsAcknowledged: counts.acknowledged, eventsFailed: counts.failed, eventsPending: pending.length + counts.inFlight }),
     record(call: CallFacts): void {
       const endedAt = Date.now();
       const model = typeof call.body.model === 'string' ? call.body.model : 'unknown';
       const input = call.usage?.prompt_tokens ?? 0;
       const output = call.usage?.completion_tokens ?? 0;
-      const span = tracer.startSpan(`chat ${model}`, {
-        kind: SpanKind.CLIENT,
-        startTime: call.startedAt,
-        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': model },
-      });
-      if (span.isRecording()) {
-        span.setAttributes({
-          'gen_ai.response.model': call.responseModel ?? model,
-          'gen_ai.usage.input_tokens': input,
-          'gen_ai.usage.output_tokens': output,
-          'gen_ai.response.finish_reasons': [call.finishReason ?? 'stop'],
+      let traceId: string | null = null;
+      if (withTelemetry) {
+        const span = tracer.startSpan(`chat ${model}`, {
+          kind: SpanKind.CLIENT,
+          startTime: call.startedAt,
+          attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': model },
         });
+        if (span.isRecording()) {
+          span.setAttributes({
+            'gen_ai.response.model': call.responseModel ?? model,
+            'gen_ai.usage.input_tokens': input,
+            'gen_ai.usage.output_tokens': output,
+            'gen_ai.response.finish_reasons': [call.finishReason ?? 'stop'],
+          });
+        }
+        span.end(endedAt);
+        traceId = span.spanContext().traceId;
+        duration.record((endedAt - call.startedAt) / 1000, durationAttributes);
+        tokens.record(input, inputAttributes);
+        tokens.record(output, outputAttributes);
       }
-      span.end(endedAt);
-      duration.record((endedAt - call.startedAt) / 1000, durationAttributes);
-      tokens.record(input, inputAttributes);
-      tokens.record(output, outputAttributes);
+      if (!withEvent) return;
 
       const messages = Array.isArray(call.body.messages) ? (call.body.messages as unknown[]) : [];
       const event = {
@@ -214,7 +239,7 @@ export async function startFloorWork(brokers: string[], loadLibs: () => Promise<
         promptFingerprint: createHash('sha256').update(call.text).digest('hex'),
         promptStats: { messageCount: messages.length, characters: call.text.length },
         content: null,
-        traceId: span.spanContext().traceId,
+        traceId,
       };
       pending.push({ key: TENANT, value: JSON.stringify(event) });
       timer ??= setTimeout(flush, LINGER_MS);

@@ -668,7 +668,7 @@ async function workFloorNote(workFloor: Target): Promise<string> {
     await sleep(100);
   }
   if (!stats) return 'work floor: its event counts could not be read';
-  return `work floor: ${stats.eventsAcknowledged.toLocaleString('en-US')} llm.call events acknowledged by the broker, ${stats.eventsFailed} failed, ${stats.eventsPending} unanswered at the end`;
+  return `work floor (parts: ${stats.parts.join(', ')}): ${stats.eventsAcknowledged.toLocaleString('en-US')} llm.call events acknowledged by the broker, ${stats.eventsFailed} failed, ${stats.eventsPending} unanswered at the end`;
 }
 
 async function runLatency(options: Options, generator: LoadGenerator, upstream: { process: BenchProcess; origin: string }, gateway: Gateway | string): Promise<void> {
