@@ -8,9 +8,9 @@ import type { KafkaConfig, Message, Producer, ProducerConfig } from 'kafkajs';
 /**
  * The work the issue requires of every call, done the least way (docs/gateway-performance.md, the
  * team's option 1): one `llm.call` event on Kafka and one `chat {model}` span with the GenAI
- * attributes, plus the issue's two metrics. The floor proxy does it when BENCH_FLOOR_WORK is set:
- * that is the bench's `work-floor` target, a reference the report compares the gateway with
- * besides the issue's floor. It is not one of the issue's targets.
+ * attributes, plus the issue's two metrics. The floor proxy does it when BENCH_FLOOR_WORK_BROKERS
+ * names the Kafka brokers: that is the bench's `work-floor` target, a reference the report
+ * compares the gateway with besides the issue's floor. It is not one of the issue's targets.
  *
  * Done as cheaply as Tollgate knows how, so that what the gateway spends above it is the
  * gateway's own overhead, not the price of the work:
