@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LlmCallV1Schema, newUlid, TOPICS } from '@tollgate/contracts';
-import { memoizeFrozenAttributeHashes } from '@tollgate/telemetry';
+import { LlmCallV1Schema, TOPICS } from '@tollgate/contracts';
 import { expectEventually, KafkaTestBroker, OtlpHttpReceiver } from '@tollgate/testing';
 import { floorWorkParts, startFloorWork } from './floor-work';
 import type { FloorWork, FloorWorkLibs } from './floor-work';
@@ -13,9 +12,9 @@ describe('startFloorWork', () => {
   const works: FloorWork[] = [];
   const saved = { ...process.env };
   const libs = async (): Promise<FloorWorkLibs> => ({
-    ...(await import('@tollgate/messaging')),
-    newUlid,
-    memoizeFrozenAttributeHashes,
+    messaging: await import('@tollgate/messaging'),
+    contracts: await import('@tollgate/contracts'),
+    telemetry: await import('@tollgate/telemetry'),
   });
 
   beforeAll(async () => {

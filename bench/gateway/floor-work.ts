@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { metrics, SpanKind, trace, type Histogram, type Tracer } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { SpanKind, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import type { KafkaConfig, Message, Producer, ProducerConfig } from 'kafkajs';
 
 /**
@@ -18,12 +16,10 @@ import type { KafkaConfig, Message, Producer, ProducerConfig } from 'kafkajs';
  *   one-pass Produce encoding, its partition grouping, its encoder) with the gateway's producer
  *   settings (idempotent, acks=all), gathered for 100 ms (the gateway's linger) and sent in one
  *   sendBatch;
- * - the span comes from the OpenTelemetry SDK configured by the same OTEL_* variables as the
- *   gateway's (sampler, OTLP/HTTP protobuf exporter, batches of 64 spans or 1 s), with no
- *   instrumentations and no context propagation;
- * - the metrics are two histograms with frozen attribute sets whose hashes are kept (libs/telemetry's
- *   memoizeFrozenAttributeHashes), read by a Prometheus exporter that is never scraped, as in the
- *   bench's gateway;
+ * - the span and the metrics come from the gateway's own telemetry set-up (libs/telemetry's
+ *   startTelemetry, from the same OTEL_* variables: sampler, OTLP/HTTP protobuf export, span
+ *   batches, the Prometheus reader, the kept attribute hashes) without its auto-instrumentations,
+ *   and from its GenAI instruments (genAiMetrics); no context propagation;
  * - the event's ids are libs/contracts' ULIDs, and its prompt fingerprint a SHA-256 of the body.
  *
  * Not done here, though the gateway does them: auth, validation, routing, budgets, retries and
@@ -57,40 +53,48 @@ export interface FloorWork {
   close(): Promise<void>;
 }
 
-/** What the work floor takes from Tollgate's libraries. */
+/** What the work floor takes from Tollgate's libraries (their public exports, so a spec can hand in the sources). */
 export interface FloorWorkLibs {
-  /** libs/messaging's kafka.config, which installs Tollgate's kafkajs fixes when first asked for a client config. */
-  kafkaClientConfig(transport: { clientId: string; brokers: string[] }): KafkaConfig;
-  kafkaProducerOptions(transport: { clientId: string; brokers: string[] }): { producer?: object };
+  /** Tollgate's kafkajs client and producer settings; the first call installs its kafkajs fixes. */
+  messaging: {
+    kafkaClientConfig(transport: { clientId: string; brokers: string[] }): KafkaConfig;
+    kafkaProducerOptions(transport: { clientId: string; brokers: string[] }): { producer?: object };
+  };
   /**
-   * libs/contracts' ULID, as the gateway's events use. The `ulid` package draws each character's
-   * randomness with its own crypto.getRandomValues call: 67 µs per work-floor call for two ULIDs
-   * in a window profile at 1,500 req/s (docs/benchmarks.md, twenty-eighth session).
+   * The events' ULIDs and topic. Not the `ulid` package: it draws each character's randomness
+   * with its own crypto.getRandomValues call, 67 µs per work-floor call for two ULIDs in a window
+   * profile at 1,500 req/s (docs/benchmarks.md, twenty-eighth session).
    */
-  newUlid(seedTime?: number): string;
-  /** libs/telemetry's: the SDK hashes a frozen attribute set once, not on every metric point, as in the gateway. */
-  memoizeFrozenAttributeHashes(): boolean;
+  contracts: { newUlid(seedTime?: number): string; TOPICS: { llmCall: string } };
+  /** The gateway's telemetry set-up (without its auto-instrumentations) and GenAI instruments. */
+  telemetry: {
+    startTelemetry(options: { serviceName: string; instrumentations?: boolean }): { shutdown(): Promise<void> };
+    genAiMetrics: {
+      recordTokenUsage(usage: { inputTokens?: number | null; outputTokens?: number | null }, attributes?: Attributes): void;
+      recordOperationDuration(seconds: number, attributes?: Attributes): void;
+    };
+  };
 }
 
 /**
  * The built modules, beside the bench's own in dist/: the modules themselves, not the libraries'
  * indexes, which also load Nest and zod.
  */
-async function loadBuiltLibs(): Promise<FloorWorkLibs> {
+function loadBuiltLibs(): Promise<FloorWorkLibs> {
   const built = (...path: string[]): string => join(__dirname, '..', 'libs', ...path);
   // require, not import(): Tollgate's kafkajs fixes go into the CommonJS require cache, which a
   // module loaded through import() did not reach (the work floor ran kafkajs' own partition
   // grouping that way).
   /* eslint-disable @typescript-eslint/no-require-imports -- built library modules by path */
-  const kafka = require(built('messaging', 'src', 'kafka', 'kafka.config.js')) as Pick<FloorWorkLibs, 'kafkaClientConfig' | 'kafkaProducerOptions'>;
-  const ids = require(built('contracts', 'src', 'ids.js')) as Pick<FloorWorkLibs, 'newUlid'>;
-  const attributeSets = require(built('telemetry', 'src', 'attribute-sets.js')) as Pick<FloorWorkLibs, 'memoizeFrozenAttributeHashes'>;
+  return Promise.resolve({
+    messaging: require(built('messaging', 'src', 'kafka', 'kafka.config.js')) as FloorWorkLibs['messaging'],
+    contracts: { ...(require(built('contracts', 'src', 'ids.js')) as object), ...(require(built('contracts', 'src', 'topics.js')) as object) } as FloorWorkLibs['contracts'],
+    telemetry: { ...(require(built('telemetry', 'src', 'start-telemetry.js')) as object), ...(require(built('telemetry', 'src', 'metrics.js')) as object) } as FloorWorkLibs['telemetry'],
+  });
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return Promise.resolve({ kafkaClientConfig: kafka.kafkaClientConfig, kafkaProducerOptions: kafka.kafkaProducerOptions, newUlid: ids.newUlid, memoizeFrozenAttributeHashes: attributeSets.memoizeFrozenAttributeHashes });
 }
 
 const LINGER_MS = 100;
-const TOPIC = 'tollgate.llm.call.v1';
 const TENANT = 'bench-work-floor';
 
 /** The parts of the work: the `llm.call` event, and the span with the metrics. */
@@ -112,71 +116,60 @@ export function floorWorkParts(value: string | undefined): FloorWorkPart[] {
 export async function startFloorWork(brokers: string[], loadLibs: () => Promise<FloorWorkLibs> = loadBuiltLibs, parts: readonly FloorWorkPart[] = FLOOR_WORK_PARTS): Promise<FloorWork> {
   const withEvent = parts.includes('event');
   const withTelemetry = parts.includes('telemetry');
-  // OTEL_* come from the bench, as for the gateway; the gateway's span batch defaults (64 / 1 s).
-  process.env['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'] ??= '64';
-  process.env['OTEL_BSP_SCHEDULE_DELAY'] ??= '1000';
-  const libs = await loadLibs();
-  libs.memoizeFrozenAttributeHashes();
-  // Without telemetry no SDK is started: the tracer and meter below are the API's no-ops, unused.
-  const sdk = withTelemetry ? new NodeSDK({ serviceName: 'bench-work-floor', instrumentations: [], metricReaders: [new PrometheusExporter({ preventServerStart: true })] }) : undefined;
-  sdk?.start();
+  const { messaging, contracts, telemetry } = await loadLibs();
+  // OTEL_* come from the bench, as for the gateway. Without telemetry no SDK is started: the tracer
+  // and the instruments are then the API's no-ops, and unused.
+  const sdk = withTelemetry ? telemetry.startTelemetry({ serviceName: 'bench-work-floor', instrumentations: false }) : undefined;
   const tracer: Tracer = trace.getTracer('bench-work-floor');
-  const meter = metrics.getMeter('bench-work-floor');
-  const duration: Histogram = meter.createHistogram('gen_ai.client.operation.duration', { unit: 's' });
-  const tokens: Histogram = meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}' });
 
   // Tollgate's kafkajs fixes are installed by kafkaClientConfig before kafkajs loads its modules.
   const transport = { clientId: 'bench-work-floor', brokers };
+  const clientConfig = messaging.kafkaClientConfig(transport);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- after kafkaClientConfig has installed the fixes (see loadBuiltLibs)
   const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
-  const producer: Producer = new Kafka({ ...libs.kafkaClientConfig(transport), logLevel: logLevel.NOTHING }).producer(libs.kafkaProducerOptions(transport).producer as ProducerConfig);
+  const producer: Producer = new Kafka({ ...clientConfig, logLevel: logLevel.NOTHING }).producer(messaging.kafkaProducerOptions(transport).producer as ProducerConfig);
   await producer.connect();
 
   let pending: Message[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let sending = false;
+  /** The batch the broker has not answered yet: one at a time, as the gateway's publisher sends. */
+  let inFlight: { answered: Promise<void>; count: number } | undefined;
   let calls = 0;
-  const counts = { acknowledged: 0, failed: 0, inFlight: 0 };
-  const flush = (): void => {
-    timer = undefined;
-    if (sending) return void (timer = setTimeout(flush, LINGER_MS));
+  const counts = { acknowledged: 0, failed: 0 };
+  /** Sends what is gathered as one batch; settles when the broker has answered, never rejects. */
+  const send = (): Promise<void> => {
     const messages = pending;
     pending = [];
-    sending = true;
-    counts.inFlight = messages.length;
-    producer
-      .sendBatch({ acks: -1, topicMessages: [{ topic: TOPIC, messages }] })
-      .then(() => void (counts.acknowledged += messages.length))
-      .catch((error: unknown) => {
-        counts.failed += messages.length;
-        console.error(`work floor: ${messages.length} events not sent: ${String(error)}`);
-      })
-      .finally(() => {
-        sending = false;
-        counts.inFlight = 0;
-      });
+    const answered = producer
+      .sendBatch({ acks: -1, topicMessages: [{ topic: contracts.TOPICS.llmCall, messages }] })
+      .then(
+        () => void (counts.acknowledged += messages.length),
+        (error: unknown) => {
+          counts.failed += messages.length;
+          console.error(`work floor: ${messages.length} events not sent: ${String(error)}`);
+        },
+      )
+      .finally(() => void (inFlight = undefined));
+    inFlight = { answered, count: messages.length };
+    return answered;
+  };
+  const flush = (): void => {
+    timer = inFlight ? setTimeout(flush, LINGER_MS) : undefined;
+    if (!inFlight) void send();
   };
 
-  const durationAttributes = Object.freeze({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' });
-  const inputAttributes = Object.freeze({ ...durationAttributes, 'gen_ai.token.type': 'input' });
-  const outputAttributes = Object.freeze({ ...durationAttributes, 'gen_ai.token.type': 'output' });
+  const attributes = Object.freeze({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' });
 
   return {
     async close(): Promise<void> {
       clearTimeout(timer);
       timer = undefined;
-      const deadline = Date.now() + 10_000;
-      while (sending && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      if (pending.length > 0) {
-        const messages = pending;
-        pending = [];
-        await producer.sendBatch({ acks: -1, topicMessages: [{ topic: TOPIC, messages }] });
-        counts.acknowledged += messages.length;
-      }
+      await inFlight?.answered;
+      if (pending.length > 0) await send();
       await producer.disconnect();
       await sdk?.shutdown();
     },
-    stats: () => ({ parts: [...parts], eventsAcknowledged: counts.acknowledged, eventsFailed: counts.failed, eventsPending: pending.length + counts.inFlight }),
+    stats: () => ({ parts: [...parts], eventsAcknowledged: counts.acknowledged, eventsFailed: counts.failed, eventsPending: pending.length + (inFlight?.count ?? 0) }),
     record(call: CallFacts): void {
       const endedAt = Date.now();
       const model = typeof call.body.model === 'string' ? call.body.model : 'unknown';
@@ -187,7 +180,7 @@ export async function startFloorWork(brokers: string[], loadLibs: () => Promise<
         const span = tracer.startSpan(`chat ${model}`, {
           kind: SpanKind.CLIENT,
           startTime: call.startedAt,
-          attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': model },
+          attributes: { ...attributes, 'gen_ai.request.model': model },
         });
         if (span.isRecording()) {
           span.setAttributes({
@@ -199,20 +192,19 @@ export async function startFloorWork(brokers: string[], loadLibs: () => Promise<
         }
         span.end(endedAt);
         traceId = span.spanContext().traceId;
-        duration.record((endedAt - call.startedAt) / 1000, durationAttributes);
-        tokens.record(input, inputAttributes);
-        tokens.record(output, outputAttributes);
+        telemetry.genAiMetrics.recordOperationDuration((endedAt - call.startedAt) / 1000, attributes);
+        telemetry.genAiMetrics.recordTokenUsage({ inputTokens: input, outputTokens: output }, attributes);
       }
       if (!withEvent) return;
 
       const messages = Array.isArray(call.body.messages) ? (call.body.messages as unknown[]) : [];
       const event = {
-        id: libs.newUlid(endedAt),
+        id: contracts.newUlid(endedAt),
         occurredAt: new Date(endedAt).toISOString(),
         tenantId: TENANT,
         type: 'llm.call',
         version: 1,
-        callId: libs.newUlid(endedAt),
+        callId: contracts.newUlid(endedAt),
         requestId: `bench-${++calls}`,
         apiKeyId: 'bench-key',
         userId: null,

@@ -3,7 +3,7 @@ export { renderPrometheusMetrics, PROMETHEUS_CONTENT_TYPE, type PrometheusPage }
 export { tollgateMeter, genAiMetrics, GEN_AI_TOKEN_USAGE_BUCKETS, GEN_AI_OPERATION_DURATION_BUCKETS } from './metrics';
 export { tollgateTracer } from './tracer';
 export { isUnsampledLocalSpan, startActiveChildSpan } from './child-span';
-export { AttributeSets, memoizeFrozenAttributeHashes } from './attribute-sets';
+export { AttributeSets } from './attribute-sets';
 export { traceHttpServerRequest } from './http-server-span';
 export { TelemetryModule } from './telemetry.module';
 export * from './semconv';

@@ -93,6 +93,25 @@ describe('startTelemetry (in a child process)', () => {
   );
 
   it(
+    'with instrumentations: false, exports the spans the process starts itself and traces no HTTP request',
+    async () => {
+      const instrumented = await runFixture(compiled.dir, { ...otlpJson(), FIXTURE_HTTP: '1' });
+      expectCleanExit(instrumented);
+      expect(instrumented.result.loadedByStart).toEqual(['express']); // preloaded for its ESM importers
+      expect(await otlp.waitForSpans(1, { filter: (span) => span.name === 'GET /work' })).toHaveLength(1);
+      otlp.reset();
+
+      const run = await runFixture(compiled.dir, { ...otlpJson(), FIXTURE_HTTP: '1', FIXTURE_INSTRUMENTATIONS: 'off' });
+      expectCleanExit(run);
+      expect(run.result).toMatchObject({ loadedByStart: [], httpStatuses: [200, 200, 200, 200] });
+      expect(await otlp.waitForSpans(GENAI_SPANS, { filter: isChat })).toHaveLength(GENAI_SPANS);
+      // The child flushed before exiting: every span it made has arrived, and none is an HTTP span.
+      expect(otlp.spans().filter((span) => span.kind === 2 || span.scope.name.startsWith('@opentelemetry/instrumentation'))).toEqual([]);
+    },
+    SCENARIO_TIMEOUT,
+  );
+
+  it(
     'samples by OTEL_TRACES_SAMPLER: traceidratio 0 exports no span, always_on exports every span',
     async () => {
       const none = await runFixture(compiled.dir, { ...otlpJson(), OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' });

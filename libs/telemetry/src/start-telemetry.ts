@@ -14,6 +14,11 @@ export interface TelemetryOptions {
   /** Short service name (`gateway`); reported as `tollgate-gateway` unless OTEL_SERVICE_NAME is set. */
   serviceName: string;
   serviceVersion?: string;
+  /**
+   * The auto-instrumentations (http, express, pg). Default true. false: the process makes only
+   * the spans it starts itself (bench:gateway's work floor, which must not trace its HTTP server).
+   */
+  instrumentations?: boolean;
 }
 
 export interface TelemetryHandle {
@@ -73,10 +78,10 @@ function start(options: TelemetryOptions): TelemetryHandle {
       metricReaders: readers,
       // Tollgate logs through Nest to stdout; an empty list stops the SDK's default OTLP log exporter.
       logRecordProcessors: [],
-      instrumentations: tollgateInstrumentations(),
+      instrumentations: options.instrumentations === false ? [] : tollgateInstrumentations(),
     });
     sdk.start();
-    preloadForEsmImporters();
+    if (options.instrumentations !== false) preloadForEsmImporters();
     return sdkHandle(sdk, serviceName, [...processors, ...readers]);
   } catch (error) {
     diag.error('telemetry: could not start OpenTelemetry; the service runs without it', error);

@@ -17,6 +17,8 @@ export interface FixtureRun {
 
 export interface FixtureResult {
   preloaded: string[];
+  /** pg, kafkajs and express modules loaded right after startTelemetry (express: preloaded for its instrumentation). */
+  loadedByStart: string[];
   sameHandle: boolean;
   serviceName: string;
   validTraceIds: number;
